@@ -1,0 +1,23 @@
+# dlrepro: train every experiment of config/config.yaml under controlled seeds, aggregate the
+# runs into tables and render report/index.html.
+#   snakemake -n                                  # show the DAG
+#   snakemake --cores all                         # run it (workflow/profiles/default is picked up)
+#   snakemake --cores all --configfile config/full.yaml
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        "report/index.html",

@@ -1,0 +1,134 @@
+"""Command line: every Snakemake rule calls one of these subcommands.
+
+  dlrepro validate-config FILE...        check a config (named key on error), list its runs
+  dlrepro prepare-data --out PATH        verify Fashion-MNIST and cache it as one tensor file
+  dlrepro train --spec JSON --out DIR    one run (classifier, landscape or backprop)
+  dlrepro determinism --spec JSON ...    re-train a run in a scratch folder, compare metrics bytes
+  dlrepro aggregate RUN_DIR... --out DIR tidy tables over runs and seeds
+  dlrepro report --tables DIR --out HTML the HTML report
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _train(args) -> None:
+    spec = json.loads(args.spec)
+    family = spec["settings"]["model"]
+    if family == "surface":
+        from dlrepro.experiments import landscape
+        landscape.run(spec, args.out)
+    elif family == "backprop":
+        from dlrepro.experiments import backprop
+        backprop.run(spec, args.out)
+    else:
+        from dlrepro.train.loop import train_classifier
+        train_classifier(spec, args.out, args.data, progress=not args.quiet)
+
+
+def _determinism(args) -> None:
+    import shutil
+    import tempfile
+
+    from dlrepro.io import write_json
+
+    reference = Path(args.reference)
+    with tempfile.TemporaryDirectory(prefix="dlrepro-determinism-") as scratch:
+        args.out = scratch
+        _train(args)
+        rerun = (Path(scratch) / "metrics.json").read_bytes()
+        if args.keep:
+            shutil.copy(Path(scratch) / "metrics.json", args.keep)
+    spec = json.loads(args.spec)
+    write_json(args.result, {
+        "run": f"{spec['experiment']}/{spec['variant']}/seed{spec['seed']}",
+        "identical": rerun == reference.read_bytes(),
+    })
+
+
+def _validate_config(args) -> None:
+    from dlrepro.config import expand_runs, load_config
+
+    config = load_config(args.files)
+    runs = expand_runs(config)
+    by_experiment: dict[str, int] = {}
+    for run in runs:
+        by_experiment[run.experiment] = by_experiment.get(run.experiment, 0) + 1
+    for experiment, count in by_experiment.items():
+        print(f"{experiment}: {count} runs")
+    print(f"OK: {len(runs)} runs")
+
+
+def _prepare_data(args) -> None:
+    from dlrepro.data.fashion_mnist import prepare
+    prepare(args.dir, args.download, args.out)
+
+
+def _aggregate(args) -> None:
+    from dlrepro.aggregate import aggregate
+    aggregate(args.runs, args.out)
+
+
+def _report(args) -> None:
+    from dlrepro.report.render import render
+    render(args.tables, args.out, determinism=args.determinism, config_hash=args.config_hash)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dlrepro", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate-config", help="validate config files and list their runs")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=_validate_config)
+
+    p = sub.add_parser("prepare-data", help="verify and cache Fashion-MNIST")
+    p.add_argument("--dir", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--download", action="store_true")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_prepare_data)
+
+    for name, func in (("train", _train), ("determinism", _determinism)):
+        p = sub.add_parser(name, help="train one run" if name == "train" else
+                           "re-train one run and compare its metrics.json bytes")
+        p.add_argument("--spec", required=True, help="run spec as JSON (written by the Snakefile)")
+        p.add_argument("--data", default="results/data/fashion-mnist.pt")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+        if name == "train":
+            p.add_argument("--out", required=True)
+        else:
+            p.add_argument("--reference", required=True, help="the run's metrics.json")
+            p.add_argument("--result", required=True)
+            p.add_argument("--keep", help="also copy the rerun's metrics.json here")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("aggregate", help="tidy tables over runs")
+    p.add_argument("runs", nargs="+", help="run folders (or their metrics.json)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_aggregate)
+
+    p = sub.add_parser("report", help="render the HTML report")
+    p.add_argument("--tables", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--determinism", help="result file of `dlrepro determinism`")
+    p.add_argument("--config-hash", default="")
+    p.set_defaults(func=_report)
+
+    args = parser.parse_args(argv)
+    from dlrepro.config import ConfigError
+    from dlrepro.data.fashion_mnist import DataError
+
+    try:
+        args.func(args)
+    except (ConfigError, DataError) as err:
+        print(f"dlrepro: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Configuration: validate against the JSON schema, fill defaults, expand experiments into runs.
+
+An experiment is `base` settings times the cartesian `grid` of its ablation axes, times seeds.
+This module must stay light (no torch import): the Snakefile imports it to build its targets.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration problem, with a message that names the offending key and the fix."""
+
+
+def load_schema() -> dict:
+    text = resources.files("dlrepro").joinpath("schemas/config.schema.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def _with_defaults(validator_class):
+    """jsonschema validator that also fills `default` values (the recipe Snakemake's validate uses)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_DefaultFillingValidator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+    return f"config key '{where}': {error.message}"
+
+
+def validate(config: dict, schema: dict | None = None) -> dict:
+    """Validate in place (filling defaults) and return config; raise ConfigError naming the key."""
+    schema = schema or load_schema()
+    validator = _DefaultFillingValidator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        # The deepest error is the most specific one (oneOf/anyOf wrap their children).
+        best = jsonschema.exceptions.best_match(errors)
+        lines = [_describe(best)]
+        lines.append("Fix the configuration file (see config/README.md and "
+                     "workflow/schemas/config.schema.yaml).")
+        raise ConfigError("\n".join(lines))
+    return config
+
+
+def load_config(paths: list[str | Path]) -> dict:
+    """Read and merge YAML files (later ones override top-level keys), then validate."""
+    config: dict = {}
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise ConfigError(f"config file '{path}' does not exist")
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as err:
+            raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from err
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file '{path}' must hold a mapping at top level")
+        config.update(loaded)
+    return validate(config)
+
+
+def format_value(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, tuple)):
+        return "_".join(format_value(v) for v in value)
+    return str(value)
+
+
+def variant_name(axes: dict) -> str:
+    """'optimizer=adam__lr=0.001'; 'base' when the experiment has no grid."""
+    if not axes:
+        return "base"
+    return "__".join(f"{k}={format_value(v)}" for k, v in axes.items())
+
+
+def stable_hash(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Run:
+    experiment: str
+    variant: str
+    seed: int
+    axes: dict = field(hash=False)
+    settings: dict = field(hash=False)
+
+    @property
+    def path(self) -> str:
+        return f"results/runs/{self.experiment}/{self.variant}/seed{self.seed}"
+
+    def spec(self, config: dict) -> dict:
+        """Everything the training job needs; its hash decides whether a checkpoint is reusable."""
+        return {"experiment": self.experiment, "variant": self.variant, "seed": self.seed,
+                "axes": self.axes, "settings": self.settings, "data": config["data"],
+                "device": config["device"], "threads": config["threads_per_run"]}
+
+
+def expand_runs(config: dict) -> list[Run]:
+    """All runs of all experiments; each variant's resolved settings are validated too."""
+    validate(config)
+    settings_schema = {**load_schema()["$defs"]["settings"]}
+    settings_validator = _DefaultFillingValidator(settings_schema)
+    runs = []
+    for experiment, spec in config["experiments"].items():
+        grid = spec.get("grid", {})
+        seeds = spec.get("seeds", config["seeds"])
+        for values in itertools.product(*grid.values()):
+            axes = dict(zip(grid.keys(), values))
+            settings = {**copy.deepcopy(spec["base"]), **copy.deepcopy(axes)}
+            errors = list(settings_validator.iter_errors(settings))
+            if errors:
+                err = jsonschema.exceptions.best_match(errors)
+                key = "/".join(str(p) for p in err.absolute_path)
+                raise ConfigError(
+                    f"config key 'experiments/{experiment}/grid' gives an invalid value for "
+                    f"'{key}': {err.message}. Fix the value in the grid.")
+            for seed in seeds:
+                runs.append(Run(experiment, variant_name(axes), seed, axes, settings))
+    return runs
+
+
+def find_run(config: dict, experiment: str, variant: str, seed: int) -> Run:
+    runs = expand_runs(config)
+    for run in runs:
+        if (run.experiment, run.variant, run.seed) == (experiment, variant, seed):
+            return run
+    known = sorted({r.experiment for r in runs})
+    if experiment not in known:
+        raise ConfigError(f"unknown experiment '{experiment}'; configured: {', '.join(known)}")
+    variants = sorted({r.variant for r in runs if r.experiment == experiment})
+    raise ConfigError(f"experiment '{experiment}' has no run variant '{variant}' seed {seed}; "
+                      f"variants: {', '.join(variants)}")

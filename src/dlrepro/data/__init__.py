@@ -1,0 +1,45 @@
+"""Data sets as tensors on the training device, split by seed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from dlrepro.data.fashion_mnist import MEAN, STD
+
+
+@dataclass
+class Split:
+    x: torch.Tensor  # float32, N x 1 x 28 x 28, standardised
+    y: torch.Tensor  # int64, N
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+def _standardise(images: torch.Tensor, device) -> torch.Tensor:
+    return ((images.float() / 255.0 - MEAN) / STD).unsqueeze(1).to(device)
+
+
+def split_fashion_mnist(cache: dict, split_seed: int, validation_size: int,
+                        train_size: int | None, test_size: int | None, device) -> dict[str, Split]:
+    """Train/validation from the 60k training images by a seeded permutation; test stays apart.
+
+    The permutation depends only on split_seed, so variants of one experiment and seed share it.
+    """
+    n = len(cache["train_labels"])
+    if validation_size >= n:
+        raise ValueError(f"data/validation_size={validation_size} leaves no training images (of {n})")
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(split_seed))
+    val_idx, train_idx = perm[:validation_size], perm[validation_size:]
+    if train_size is not None:
+        train_idx = train_idx[:train_size]
+    test = slice(None, test_size)
+    return {
+        "train": Split(_standardise(cache["train_images"][train_idx], device),
+                       cache["train_labels"][train_idx].long().to(device)),
+        "val": Split(_standardise(cache["train_images"][val_idx], device),
+                     cache["train_labels"][val_idx].long().to(device)),
+        "test": Split(_standardise(cache["test_images"][test], device),
+                      cache["test_labels"][test].long().to(device)),
+    }
