@@ -63,8 +63,19 @@ def validate(config: dict, schema: dict | None = None) -> dict:
     return config
 
 
+def deep_merge(base: dict, override: dict) -> dict:
+    """Snakemake's rule for several config files: mappings merge key by key, the rest replaces."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_config(paths: list[str | Path]) -> dict:
-    """Read and merge YAML files (later ones override top-level keys), then validate."""
+    """Read and deep-merge YAML files in order (as `snakemake --configfile` does), validate."""
     config: dict = {}
     for path in paths:
         path = Path(path)
@@ -76,7 +87,7 @@ def load_config(paths: list[str | Path]) -> dict:
             raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from err
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file '{path}' must hold a mapping at top level")
-        config.update(loaded)
+        config = deep_merge(config, loaded)
     return validate(config)
 
 

@@ -79,6 +79,7 @@ def run(spec: dict, out_dir) -> dict:
         "status": "ok",
         "error_before": total_error(WEIGHTS).item(),
         "error_after_step": total_error(w_after).item(),
+        "error_change": total_error(w_after).item() - total_error(WEIGHTS).item(),
         "dE_dw5_hand": hand["w5"], "dE_dw5_autograd": auto["w5"],
         "w5_after_step": float(table.loc[table.weight == "w5", "updated"].iloc[0]),
         "max_abs_diff_hand_autograd": float((table.hand - table.autograd).abs().max()),

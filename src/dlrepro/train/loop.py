@@ -128,7 +128,7 @@ def train_classifier(spec: dict, out_dir: str | Path, data_path: str | Path,
         history = [{"epoch": 0, "train_loss": train_loss, "train_acc": train_acc,
                     "val_loss": val_loss, "val_acc": val_acc, "epoch_time": 0.0, "elapsed": 0.0,
                     **probe(0)}]
-        best = {"epoch": 0, "val_loss": val_loss, "state": copy.deepcopy(model.state_dict())}
+        best = {"epoch": 0, "val_acc": val_acc, "state": copy.deepcopy(model.state_dict())}
         start_epoch, elapsed, status = 1, 0.0, "ok"
 
     epochs = range(start_epoch, settings["epochs"] + 1)
@@ -156,8 +156,8 @@ def train_classifier(spec: dict, out_dir: str | Path, data_path: str | Path,
                             "val_loss": val_loss, "val_acc": val_acc, "epoch_time": epoch_time,
                             "elapsed": elapsed, **probe(epoch)})
             bar.set_postfix(train_loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}")
-            if val_loss < best["val_loss"]:
-                best = {"epoch": epoch, "val_loss": val_loss,
+            if val_acc > best["val_acc"]:  # the validation set picks the epoch
+                best = {"epoch": epoch, "val_acc": val_acc,
                         "state": copy.deepcopy(model.state_dict())}
             if settings["early_stopping"] and epoch - best["epoch"] >= settings["patience"]:
                 status = "stopped_early"
@@ -192,9 +192,7 @@ def _final_metrics(model, splits, best, history, settings, status) -> dict:
         "best_epoch": best["epoch"],
         "train_loss": train_loss_last, "train_acc": train_acc_last,
         "val_loss": final["val_loss"], "val_acc": final["val_acc"],
-        "best_val_loss": best["val_loss"],
-        "val_acc_best": max((h["val_acc"] for h in history if math.isfinite(h["val_acc"])),
-                            default=math.nan),
+        "val_acc_best": best["val_acc"],
         "test_loss_last": test_loss_last, "test_acc_last": test_acc_last,
         "test_acc_best_val": test_acc_best,
         # The score of the model this run delivers: with early stopping, the val-best weights.
@@ -209,6 +207,10 @@ def _final_metrics(model, splits, best, history, settings, status) -> dict:
         first, last = history[0][grad_cols[0]], history[0][grad_cols[-1]]
         metrics["grad_ratio_first_last_log10"] = (math.log10(first / last)
                                                   if first > 0 and last > 0 else math.nan)
+    act_std = [v for k, v in final.items() if k.startswith("act_std/")]
+    if act_std:  # how much the activation scale drifts across layers after training
+        metrics["act_std_spread_log10"] = (math.log10(max(act_std) / min(act_std))
+                                           if min(act_std) > 0 else math.nan)
     if "grad_noise" in final:
         metrics["grad_noise"] = final["grad_noise"]
     return metrics

@@ -1,0 +1,125 @@
+"""Tidy tables from the run folders (results/runs/...) into results/tables/*.parquet + .csv.
+
+runs      one row per run: experiment, variant, seed, status, axis values, metrics, timings
+variants  per (experiment, variant, metric): n, mean, std, 95% CI over seeds
+paired    per ablation axis: each value minus the axis's first (baseline) value, same seed and
+          same other axes, with the CI of the paired difference
+history   every epoch (or step) of every run
+checks    the verdict checks of each experiment (see dlrepro.experiments.catalog)
+<name>    any other per-run CSV (for example backprop's gradients table)
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from dlrepro.config import format_value
+from dlrepro.io import atomic_write_bytes, atomic_write_text, read_json
+from dlrepro.metrics.stats import mean_ci, paired_difference
+
+KEYS = ["experiment", "variant", "seed"]
+TIMINGS = ["train_seconds", "epoch_seconds"]
+
+
+def read_runs(run_dirs: list[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
+    """(runs, history, extra tables, axes order per experiment) from the run folders."""
+    rows, histories, extras, axes_order = [], [], {}, {}
+    for run_dir in run_dirs:
+        run_dir = Path(run_dir)
+        if run_dir.name == "metrics.json":
+            run_dir = run_dir.parent
+        info, metrics = read_json(run_dir / "run.json"), read_json(run_dir / "metrics.json")
+        spec = info["spec"]
+        key = {"experiment": spec["experiment"], "variant": spec["variant"], "seed": spec["seed"]}
+        order = axes_order.setdefault(spec["experiment"], {})
+        for axis, value in spec["axes"].items():
+            values = order.setdefault(axis, [])
+            if format_value(value) not in values:
+                values.append(format_value(value))
+        row = {**key, "status": metrics["status"],
+               **{f"axis.{a}": format_value(v) for a, v in spec["axes"].items()}}
+        for name, value in metrics.items():
+            if name == "status":
+                continue
+            row[name] = math.nan if value is None else float(value)
+        for name in TIMINGS:
+            row[name] = info["timings"].get(name, math.nan)
+        row["device"] = info["device"]
+        row["git_commit"] = info["git_commit"]
+        rows.append(row)
+        for csv in sorted(run_dir.glob("*.csv")):
+            frame = pd.read_csv(csv).assign(**key)
+            (histories if csv.stem == "history" else extras.setdefault(csv.stem, [])).append(frame)
+    runs = pd.DataFrame(rows)
+    history = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame(columns=KEYS)
+    return runs, history, {k: pd.concat(v, ignore_index=True) for k, v in extras.items()}, axes_order
+
+
+def metric_columns(runs: pd.DataFrame) -> list[str]:
+    skip = set(KEYS) | {"status", "device", "git_commit"}
+    return [c for c in runs.columns if c not in skip and not c.startswith("axis.")
+            and pd.api.types.is_numeric_dtype(runs[c])]
+
+
+def summarise_variants(runs: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (experiment, variant), group in runs.groupby(["experiment", "variant"], sort=False):
+        for metric in metric_columns(runs):
+            if group[metric].notna().any():
+                rows.append({"experiment": experiment, "variant": variant, "metric": metric,
+                             **mean_ci(group[metric])})
+    return pd.DataFrame(rows)
+
+
+def paired_differences(runs: pd.DataFrame, axes_order: dict) -> pd.DataFrame:
+    """Each non-baseline value of an axis against the baseline value, all else equal."""
+    rows = []
+    for experiment, group in runs.groupby("experiment", sort=False):
+        axes = axes_order.get(experiment, {})
+        metrics = [m for m in metric_columns(runs) if group[m].notna().any()]
+        for axis, values in axes.items():
+            if len(values) < 2:
+                continue
+            others = [f"axis.{a}" for a in axes if a != axis]
+            baseline = values[0]
+            for value in values[1:]:
+                treated = group[group[f"axis.{axis}"] == value]
+                control = group[group[f"axis.{axis}"] == baseline]
+                merged = treated.merge(control, on=["seed", *others], suffixes=("", "_base"))
+                for context, pair in (merged.groupby(others, sort=False) if others
+                                      else [((), merged)]):
+                    context = context if isinstance(context, tuple) else (context,)
+                    where = ", ".join(f"{o[5:]}={c}" for o, c in zip(others, context))
+                    for metric in metrics:
+                        rows.append({"experiment": experiment, "axis": axis, "value": value,
+                                     "baseline": baseline, "context": where,
+                                     "variant": pair["variant"].iloc[0],
+                                     "baseline_variant": pair["variant_base"].iloc[0],
+                                     "metric": metric,
+                                     **paired_difference(pair[metric], pair[f"{metric}_base"])})
+    return pd.DataFrame(rows)
+
+
+def write_table(frame: pd.DataFrame, out_dir: Path, name: str) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    atomic_write_bytes(out_dir / f"{name}.parquet", buffer.getvalue())
+    atomic_write_text(out_dir / f"{name}.csv", frame.to_csv(index=False))
+
+
+def aggregate(run_dirs: list[str | Path], out_dir: str | Path) -> dict[str, pd.DataFrame]:
+    from dlrepro.experiments.catalog import evaluate_checks
+
+    out_dir = Path(out_dir)
+    runs, history, extras, axes_order = read_runs(run_dirs)
+    tables = {"runs": runs, "variants": summarise_variants(runs),
+              "paired": paired_differences(runs, axes_order), "history": history,
+              **extras}
+    tables["checks"] = evaluate_checks(runs)
+    for name, frame in tables.items():
+        write_table(frame, out_dir, name)
+    return tables

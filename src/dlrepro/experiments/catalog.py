@@ -1,0 +1,276 @@
+"""The experiment catalogue: each claim of the notes, the checks that test it, and its plots.
+
+A check compares one metric between two selections of variants (paired by seed), or one
+selection against a threshold. A selection names axis values; if several variants match (for
+example every learning rate of one optimizer), the one with the best mean validation accuracy is
+used: the learning rate is tuned on validation data, never on test data.
+
+Verdict rule (written in the report too): a check supports the claim when the 95% CI of the
+(paired) difference lies entirely on the claimed side of zero (or of the stated threshold),
+contradicts it when the CI lies entirely on the other side, and is unclear otherwise; a check
+whose variants are not in the configuration is not measured. An experiment is supported when all
+its checks support it, not supported when any check contradicts it, and inconclusive otherwise.
+Deterministic experiments (one run is the whole answer) compare the single value directly.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from dlrepro.config import format_value
+from dlrepro.metrics.stats import mean_ci, paired_difference
+
+TUNE_BY = "val_acc_best"
+
+
+@dataclass(frozen=True)
+class Check:
+    text: str
+    metric: str
+    a: dict
+    b: dict | None = None          # None: compare a's metric with `threshold`
+    expect: str = "greater"        # a - b (or a - threshold) is expected > 0 ("greater") or < 0
+    threshold: float = 0.0
+
+
+@dataclass(frozen=True)
+class Plot:
+    kind: str                      # curves | bars | lr_sensitivity | layer_profile | trajectories
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: str
+    title: str
+    notes: str
+    claim: str
+    setting: str
+    checks: list[Check]
+    plots: list[Plot]
+    table_metrics: list[str]
+    deterministic: bool = False
+
+
+CATALOG = [
+    Experiment(
+        "backprop", "Backpropagation by hand", "note 004",
+        "The chain rule gives ∂E/∂w5 = ∂E/∂out₁ · ∂out₁/∂z₃ · ∂z₃/∂w5 = (out₁ − tar₁)·out₁(1 − out₁)·h₁,"
+        " and updating w5 ← w5 − α ∂E/∂w5 lowers the error. (The note writes ∂E/∂out₁ = tar₁ − out₁;"
+        " the sign is wrong: that update would climb the error.)",
+        "The 2-2-2 sigmoid network of note 004 with squared error (classic numbers: inputs .05/.10,"
+        " targets .01/.99); every weight's gradient by the hand-derived formula, by autograd and by"
+        " central finite differences in float64.",
+        [Check("hand-derived gradients equal autograd's (max |difference| < 1e-12)",
+               "max_abs_diff_hand_autograd", {}, expect="less", threshold=1e-12),
+         Check("hand-derived gradients equal finite differences (max |difference| < 1e-8)",
+               "max_abs_diff_hand_fd", {}, expect="less", threshold=1e-8),
+         Check("one gradient step lowers the total error", "error_change", {}, expect="less")],
+        [], ["dE_dw5_hand", "dE_dw5_autograd", "w5_after_step", "error_before", "error_after_step",
+             "max_abs_diff_hand_autograd", "max_abs_diff_hand_fd"],
+        deterministic=True),
+    Experiment(
+        "landscape", "Optimizers on toy loss surfaces", "note 000 §1, §8",
+        "Plateaus and local optima trap gradient descent; momentum speeds it through an"
+        " ill-conditioned ravine; RMSProp and Adam rescale each axis and so cross flat regions.",
+        "Two 2-D surfaces: a ravine f = x²/2 + 10y² and a surface with a global minimum near (2, 0),"
+        " a local minimum near (−2, 0) and a nearly flat plateau far away. Start 0 = (5, 3) (on the"
+        " plateau), start 1 = (−3, 0.5) (beside the local minimum), both jittered by the seed; same"
+        " learning rate for every optimizer.",
+        [Check("ravine: momentum reaches f − f* < tolerance in fewer steps than plain GD",
+               "steps_to_tol/0", {"surface": "ravine", "optimizer": "momentum"},
+               {"surface": "ravine", "optimizer": "sgd"}, expect="less"),
+         Check("plateau: Adam ends closer to the global minimum than plain GD",
+               "final_distance/0", {"surface": "plateau", "optimizer": "adam"},
+               {"surface": "plateau", "optimizer": "sgd"}, expect="less"),
+         Check("plateau: RMSProp ends closer to the global minimum than plain GD",
+               "final_distance/0", {"surface": "plateau", "optimizer": "rmsprop"},
+               {"surface": "plateau", "optimizer": "sgd"}, expect="less"),
+         Check("GD started beside the local minimum stays trapped (final f − f* > 0.1)",
+               "final_gap/1", {"surface": "plateau", "optimizer": "sgd"}, threshold=0.1)],
+        [Plot("trajectories")],
+        ["steps_to_tol/0", "steps_to_tol/1", "final_distance/0", "final_gap/1"]),
+    Experiment(
+        "gd-variants", "Full-batch GD, SGD and mini-batch", "note 000 §1",
+        "Full-batch gradient descent makes one slow update per epoch; SGD (batch 1) is noisy and"
+        " slow per epoch on parallel hardware; mini-batches (2ⁿ) are the efficient middle.",
+        "Softmax regression on a Fashion-MNIST subset; batch size ∈ {full, 1, 8, …, 512}, the"
+        " learning rate tuned per batch size on validation accuracy; same number of epochs.",
+        [Check("mini-batch 128 reaches higher test accuracy than full-batch GD", "test_acc",
+               {"batch_size": 128}, {"batch_size": "full"}),
+         Check("an epoch with mini-batches of 128 takes less wall time than with batch 1",
+               "epoch_seconds", {"batch_size": 128}, {"batch_size": 1}, expect="less"),
+         Check("batch-1 gradients are noisier (E‖g_B − g‖²) than batch-128 gradients",
+               "grad_noise", {"batch_size": 1}, {"batch_size": 128})],
+        [Plot("curves", {"y": "val_loss", "x": "epoch", "tuned": True}),
+         Plot("curves", {"y": "train_loss", "x": "elapsed", "tuned": True, "logx": True}),
+         Plot("lr_sensitivity", {"metric": "test_acc", "series": "batch_size"})],
+        ["test_acc", "val_acc_best", "epoch_seconds", "grad_noise"]),
+    Experiment(
+        "activations", "Activation functions and initialisation", "note 000 §2, note 004",
+        "Sigmoid saturates and its gradients vanish in deep nets (and it is not zero-centred); tanh is"
+        " better; ReLU and LeakyReLU fix it; without a nonlinearity stacked layers collapse to one"
+        " linear map.",
+        "An 8-hidden-layer MLP (width 128); activation × init (Xavier, He); per-layer gradient norms"
+        " at initialisation.",
+        [Check("ReLU (He init) reaches higher test accuracy than sigmoid (Xavier init)", "test_acc",
+               {"activation": "relu", "init": "he"}, {"activation": "sigmoid", "init": "xavier"}),
+         Check("sigmoid's first-layer gradient is smaller relative to its last layer's than ReLU's"
+               " (log10 ratio)", "grad_ratio_first_last_log10",
+               {"activation": "sigmoid", "init": "xavier"}, {"activation": "relu", "init": "he"},
+               expect="less"),
+         Check("tanh reaches higher test accuracy than sigmoid (both Xavier)", "test_acc",
+               {"activation": "tanh", "init": "xavier"}, {"activation": "sigmoid", "init": "xavier"}),
+         Check("ReLU beats the purely linear network (identity activation)", "test_acc",
+               {"activation": "relu", "init": "he"}, {"activation": "identity", "init": "xavier"})],
+        [Plot("layer_profile", {"prefix": "grad_norm/", "epoch": 0, "log": True,
+                                "ylabel": "gradient norm at initialisation"}),
+         Plot("curves", {"y": "val_acc", "x": "epoch"}),
+         Plot("bars", {"metric": "test_acc"})],
+        ["test_acc", "grad_ratio_first_last_log10"]),
+    Experiment(
+        "validation", "Validation set and early stopping", "note 000 §3",
+        "The validation set reveals overfitting and picks the epoch (early stopping); the test set"
+        " is kept for the final score only.",
+        "MLP 256-256 trained long on a small (1,000) and a larger (10,000) training set; early"
+        " stopping (patience 5, on validation accuracy) on or off.",
+        [Check("with 1,000 training images the model overfits: train − test accuracy gap > 0.05",
+               "gap", {"train_size": 1000, "early_stopping": False}, threshold=0.05),
+         Check("the epoch chosen on validation scores better on test than the last epoch",
+               "test_acc_best_minus_last", {"train_size": 1000, "early_stopping": False}),
+         Check("early stopping ends training in fewer epochs", "epochs_run",
+               {"train_size": 1000, "early_stopping": True},
+               {"train_size": 1000, "early_stopping": False}, expect="less")],
+        [Plot("curves", {"y": "train_acc", "x": "epoch", "also": "val_acc"}),
+         Plot("bars", {"metric": "gap"})],
+        ["test_acc", "test_acc_last", "test_acc_best_val", "gap", "epochs_run", "best_epoch"]),
+    Experiment(
+        "dropout", "Dropout", "note 000 §5",
+        "Dropout reduces overfitting (an implicit ensemble; less co-adaptation of units).",
+        "MLP 512-512 on 2,000 training images for 30 epochs; dropout p ∈ {0, 0.2, 0.5}.",
+        [Check("dropout 0.5 narrows the train − test accuracy gap", "gap", {"dropout": 0.5},
+               {"dropout": 0.0}, expect="less"),
+         Check("dropout 0.5 raises test accuracy", "test_acc", {"dropout": 0.5}, {"dropout": 0.0})],
+        [Plot("curves", {"y": "val_loss", "x": "epoch"}), Plot("bars", {"metric": "gap"})],
+        ["test_acc", "train_acc", "gap"]),
+    Experiment(
+        "cnn-vs-mlp", "CNN vs MLP", "note 000 §6",
+        "Parameter sharing and sparse connections: a CNN needs far fewer weights and generalises"
+        " better on images.",
+        "MLP 256-256 vs a CNN of two 3×3 conv blocks (16/32 channels) and one linear layer; same"
+        " data, optimizer and epochs.",
+        [Check("the CNN has fewer parameters", "n_params", {"model": "cnn"}, {"model": "mlp"},
+               expect="less"),
+         Check("the CNN reaches higher test accuracy", "test_acc", {"model": "cnn"},
+               {"model": "mlp"})],
+        [Plot("curves", {"y": "val_acc", "x": "epoch"}), Plot("bars", {"metric": "test_acc"})],
+        ["n_params", "test_acc", "epoch_seconds"]),
+    Experiment(
+        "optimizers", "Optimizers", "note 000 §8, note 002",
+        "Momentum and RMSProp speed up gradient descent; Adam (momentum + RMSProp with bias"
+        " correction) is a good default; RMSProp and Adadelta adapt the step per parameter.",
+        "MLP 256-256, a few epochs; optimizer × learning rate grid; each optimizer at its best"
+        " learning rate (chosen on validation accuracy).",
+        [Check("momentum beats plain SGD (each at its best LR)", "test_acc",
+               {"optimizer": "momentum"}, {"optimizer": "sgd"}),
+         Check("RMSProp beats plain SGD (each at its best LR)", "test_acc",
+               {"optimizer": "rmsprop"}, {"optimizer": "sgd"}),
+         Check("Adam beats plain SGD (each at its best LR)", "test_acc",
+               {"optimizer": "adam"}, {"optimizer": "sgd"})],
+        [Plot("lr_sensitivity", {"metric": "test_acc", "series": "optimizer"}),
+         Plot("curves", {"y": "val_loss", "x": "epoch", "tuned": True})],
+        ["test_acc", "val_acc_best"]),
+    Experiment(
+        "batchnorm", "Batch normalization", "note 000 §9, note 004",
+        "Batch normalization stabilises training, allows a larger learning rate and keeps each"
+        " layer's input distribution steady.",
+        "MLP with 4 hidden layers of 256; BN off/on × learning rate {small, large}; per-layer"
+        " activation standard deviation each epoch.",
+        [Check("at the large learning rate, BN reaches higher test accuracy", "test_acc",
+               {"batchnorm": True, "lr": 0.5}, {"batchnorm": False, "lr": 0.5}),
+         Check("with BN, the large learning rate beats the small one", "test_acc",
+               {"batchnorm": True, "lr": 0.5}, {"batchnorm": True, "lr": 0.01}),
+         Check("with BN the activation scale varies less across layers (log10 max/min std)",
+               "act_std_spread_log10", {"batchnorm": True, "lr": 0.5},
+               {"batchnorm": False, "lr": 0.5}, expect="less")],
+        [Plot("curves", {"y": "train_loss", "x": "epoch"}),
+         Plot("layer_profile", {"prefix": "act_std/", "epoch": "last", "log": True,
+                                "ylabel": "activation std after training"})],
+        ["test_acc", "act_std_spread_log10"]),
+]
+BY_ID = {e.id: e for e in CATALOG}
+
+
+def _matching(runs: pd.DataFrame, selector: dict) -> pd.DataFrame:
+    mask = pd.Series(True, index=runs.index)
+    for axis, value in selector.items():
+        column = f"axis.{axis}"
+        if column not in runs:
+            return runs.iloc[0:0]
+        mask &= runs[column] == format_value(value)
+    return runs[mask]
+
+
+def select(runs: pd.DataFrame, selector: dict) -> pd.DataFrame:
+    """Runs of the matching variant; among several, the one best on validation (diverged = 0)."""
+    matched = _matching(runs, selector)
+    if matched["variant"].nunique() > 1 and TUNE_BY in matched:
+        score = matched[TUNE_BY].fillna(0.0).groupby(matched["variant"]).mean()
+        matched = matched[matched["variant"] == score.idxmax()]
+    return matched
+
+
+def outcome(result: dict, expect: str, deterministic: bool, reference: float = 0.0) -> str:
+    """Where the estimate's CI lies relative to `reference` (0 for differences)."""
+    sign = 1 if expect == "greater" else -1
+    if deterministic and result["n"] == 1:
+        return "supports" if sign * (result["mean"] - reference) > 0 else "contradicts"
+    low, high = sign * (result["ci_low"] - reference), sign * (result["ci_high"] - reference)
+    if result["n"] < 2 or math.isnan(low):
+        return "unclear"
+    low, high = min(low, high), max(low, high)
+    if low > 0:
+        return "supports"
+    if high < 0:
+        return "contradicts"
+    return "unclear"
+
+
+def evaluate_checks(runs: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for experiment in CATALOG:
+        exp_runs = runs[runs["experiment"] == experiment.id] if len(runs) else runs
+        if exp_runs.empty:
+            continue
+        for i, check in enumerate(experiment.checks):
+            a = select(exp_runs, check.a)
+            b = select(exp_runs, check.b) if check.b is not None else None
+            row = {"experiment": experiment.id, "check": i, "text": check.text,
+                   "metric": check.metric, "expect": check.expect,
+                   "a_variant": a["variant"].iloc[0] if len(a) else "",
+                   "b_variant": "" if b is None else (b["variant"].iloc[0] if len(b) else ""),
+                   "threshold": check.threshold if b is None else math.nan}
+            if a.empty or (b is not None and b.empty) or check.metric not in exp_runs:
+                rows.append({**row, "n": 0, "mean": math.nan, "ci_low": math.nan,
+                             "ci_high": math.nan, "outcome": "not measured"})
+                continue
+            if b is None:
+                result, reference = mean_ci(a[check.metric]), check.threshold
+            else:
+                pair = a.merge(b, on="seed", suffixes=("", "_b"))
+                result = paired_difference(pair[check.metric], pair[f"{check.metric}_b"])
+                reference = 0.0
+            rows.append({**row, **{k: result[k] for k in ("n", "mean", "ci_low", "ci_high")},
+                         "outcome": outcome(result, check.expect, experiment.deterministic,
+                                            reference)})
+    return pd.DataFrame(rows)
+
+
+def verdict(outcomes: list[str]) -> str:
+    if outcomes and all(o == "supports" for o in outcomes):
+        return "supported"
+    if any(o == "contradicts" for o in outcomes):
+        return "not supported"
+    return "inconclusive"
