@@ -1,0 +1,71 @@
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dlrepro.config import expand_runs, validate
+
+REPO = Path(__file__).resolve().parents[1]
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.fixture(scope="session")
+def fmnist_cache(tmp_path_factory) -> Path:
+    """The prepared tensor file, built once from the Debian package's idx files."""
+    from dlrepro.data.fashion_mnist import prepare
+
+    if not any(DEBIAN_DIR.glob("train-images-idx3-ubyte*")):
+        pytest.fail("Fashion-MNIST is not installed: apt-get install -y dataset-fashion-mnist "
+                    "(make setup does this when run as root)")
+    out = tmp_path_factory.mktemp("data") / "fashion-mnist.pt"
+    prepare(DEBIAN_DIR, False, out)
+    return out
+
+
+def tiny_spec(**settings) -> dict:
+    """A run spec for a small, fast classifier run (the same path the Snakefile builds)."""
+    base = {"model": "mlp", "hidden": [32], "train_size": 256, "epochs": 2, "batch_size": 32,
+            "lr": 0.1, "dropout": 0.2}
+    base.update(settings)
+    config = validate({"seeds": [0], "device": "cpu",
+                       "data": {"validation_size": 200, "test_size": 200},
+                       "experiments": {"dropout": {"base": base}}})
+    return expand_runs(config)[0].spec(config)
+
+
+def spec_json(spec: dict) -> str:
+    return json.dumps(spec)
+
+
+@pytest.fixture
+def workflow_copy(tmp_path) -> Path:
+    """The workflow files in a scratch folder, so a test DAG never touches the repo's results/."""
+    for name in ("Snakefile", "workflow", "config"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, symlinks=False)
+        else:
+            shutil.copy(source, tmp_path / name)
+    return tmp_path
+
+
+def tool_env() -> dict:
+    """Environment in which `dlrepro` and `snakemake` resolve to this interpreter's scripts."""
+    import os
+    import sys
+
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def snakemake(*args, cwd, check=True, timeout=1200):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, env=tool_env(),
+                            capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result

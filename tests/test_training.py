@@ -1,0 +1,115 @@
+"""The training loop's contract: determinism, resume after a kill, divergence, probes."""
+import json
+import math
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from dlrepro.train.loop import CHECKPOINT, train_classifier
+from tests.conftest import tiny_spec, tool_env
+
+
+def test_same_seed_gives_identical_metrics_bytes(fmnist_cache, tmp_path):
+    spec = tiny_spec()
+    train_classifier(spec, tmp_path / "a", fmnist_cache, progress=False)
+    train_classifier(spec, tmp_path / "b", fmnist_cache, progress=False)
+    assert (tmp_path / "a/metrics.json").read_bytes() == (tmp_path / "b/metrics.json").read_bytes()
+    history = pd.read_csv(tmp_path / "a/history.csv")
+    assert list(history["epoch"]) == [0, 1, 2]
+
+
+def test_other_seed_gives_other_numbers(fmnist_cache, tmp_path):
+    a = train_classifier(tiny_spec(), tmp_path / "a", fmnist_cache, progress=False)
+    spec = tiny_spec()
+    spec["seed"] = 1
+    b = train_classifier(spec, tmp_path / "b", fmnist_cache, progress=False)
+    assert a["train_loss"] != b["train_loss"]
+
+
+def test_run_killed_midway_resumes_to_identical_metrics(fmnist_cache, tmp_path):
+    spec = tiny_spec(hidden=[512, 512], train_size=4000, epochs=8, batch_size=16)
+    train_classifier(spec, tmp_path / "uninterrupted", fmnist_cache, progress=False)
+
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "dlrepro.cli", "train", "--spec", json.dumps(spec),
+               "--out", str(out), "--data", str(fmnist_cache), "--quiet"]
+    process = subprocess.Popen(command, env=tool_env(), stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / CHECKPOINT).exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # let it get into a later epoch
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert (out / CHECKPOINT).exists(), "no checkpoint was written before the kill"
+    assert not (out / "metrics.json").exists(), "the run finished before it could be killed"
+
+    rerun = subprocess.run(command, env=tool_env(), capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "resuming" in rerun.stderr
+    assert ((out / "metrics.json").read_bytes()
+            == (tmp_path / "uninterrupted/metrics.json").read_bytes())
+
+
+def test_checkpoint_from_other_settings_is_not_reused(fmnist_cache, tmp_path):
+    old = train_classifier(tiny_spec(lr=0.1), tmp_path, fmnist_cache, progress=False)
+    metrics = train_classifier(tiny_spec(lr=0.05), tmp_path, fmnist_cache, progress=False)
+    fresh = train_classifier(tiny_spec(lr=0.05), tmp_path / "fresh", fmnist_cache, progress=False)
+    assert metrics == fresh and metrics != old
+
+
+def test_diverging_learning_rate_is_a_result_not_a_crash(fmnist_cache, tmp_path):
+    metrics = train_classifier(tiny_spec(lr=1e6, optimizer="sgd"), tmp_path, fmnist_cache,
+                               progress=False)
+    assert metrics["status"] == "diverged"
+    written = json.loads((tmp_path / "metrics.json").read_text())
+    assert written["status"] == "diverged"
+    assert json.loads((tmp_path / "run.json").read_text())["status"] == "diverged"
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert not math.isfinite(history["train_loss"].iloc[-1])
+
+
+def test_probes_measure_without_changing_training(fmnist_cache, tmp_path):
+    plain = train_classifier(tiny_spec(batchnorm=True), tmp_path / "plain", fmnist_cache,
+                             progress=False)
+    probed = train_classifier(
+        tiny_spec(batchnorm=True, probes=["grad_norms", "activation_stats", "grad_noise"]),
+        tmp_path / "probed", fmnist_cache, progress=False)
+    for key in ("train_loss", "test_acc", "val_loss"):
+        assert probed[key] == plain[key]
+    history = pd.read_csv(tmp_path / "probed/history.csv")
+    assert {"grad_norm/0", "grad_norm/1", "act_std/0", "grad_noise"} <= set(history.columns)
+    assert (history["grad_norm/0"] > 0).all() and (history["grad_noise"] > 0).all()
+
+
+def test_grad_noise_is_zero_for_full_batch(fmnist_cache, tmp_path):
+    metrics = train_classifier(tiny_spec(batch_size="full", probes=["grad_noise"]), tmp_path,
+                               fmnist_cache, progress=False)
+    assert metrics["grad_noise"] == 0.0
+
+
+@pytest.mark.parametrize("split_seed_differs", [False, True])
+def test_variants_share_the_split_and_seeds_do_not(fmnist_cache, split_seed_differs):
+    import torch
+
+    from dlrepro.data import split_fashion_mnist
+    from dlrepro.train.seeding import derive_seed
+
+    cache = torch.load(fmnist_cache)
+    a = split_fashion_mnist(cache, derive_seed(0, "dropout", "split"), 100, 50, 10, "cpu")
+    b = split_fashion_mnist(cache, derive_seed(int(split_seed_differs), "dropout", "split"),
+                            100, 50, 10, "cpu")
+    assert torch.equal(a["val"].y, b["val"].y) != split_seed_differs
+    assert torch.equal(a["test"].x, b["test"].x)  # the test set never moves
+
+
+def test_determinism_switch_is_on_after_setup():
+    import torch
+
+    from dlrepro.train.seeding import enable_determinism
+
+    enable_determinism()
+    assert torch.are_deterministic_algorithms_enabled()

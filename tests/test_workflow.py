@@ -1,0 +1,103 @@
+"""End to end: the smoke DAG through Snakemake, its reruns, and the report in a real browser."""
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dlrepro.config import expand_runs, load_config
+from tests.conftest import REPO, snakemake
+
+pytestmark = pytest.mark.slow
+SMOKE = ["--cores", "2", "--configfile", "config/smoke.yaml"]
+
+
+@pytest.fixture(scope="module")
+def smoke_dag(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("workflow")
+    for name in ("Snakefile", "workflow", "config"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+    snakemake(*SMOKE, cwd=root)
+    return root
+
+
+def planned_jobs(dry_run_output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run as {rule: count}."""
+    jobs = {}
+    for rule, count in re.findall(r"^(\w+)\s+(\d+)\s*$", dry_run_output, re.MULTILINE):
+        jobs[rule] = int(count)
+    jobs.pop("total", None)
+    return jobs
+
+
+def test_smoke_dag_produces_every_run_table_and_report(smoke_dag):
+    config = load_config([smoke_dag / "config/config.yaml", smoke_dag / "config/smoke.yaml"])
+    runs = pd.read_parquet(smoke_dag / "results/tables/runs.parquet")
+    assert len(runs) == len(expand_runs(config))
+    # The optimizers grid holds lr=1000: SGD diverges there and the DAG still completes.
+    diverged = runs[runs["status"] == "diverged"]
+    assert len(diverged) > 0 and set(diverged["experiment"]) == {"optimizers"}
+    assert (smoke_dag / "report/index.html").exists()
+    assert json.loads((smoke_dag / "results/determinism.json").read_text())["identical"] is True
+
+
+def test_rerun_does_nothing_and_a_deleted_run_reruns_alone(smoke_dag):
+    nothing = snakemake("-n", *SMOKE, cwd=smoke_dag)
+    assert "Nothing to be done" in nothing.stdout + nothing.stderr
+    shutil.rmtree(smoke_dag / "results/runs/dropout/dropout=0.5/seed1")
+    dry = snakemake("-n", *SMOKE, cwd=smoke_dag)
+    dry = dry.stdout + dry.stderr
+    assert planned_jobs(dry) == {"train": 1, "aggregate": 1, "report": 1, "all": 1}
+    assert "results/runs/dropout/dropout=0.5/seed1/metrics.json" in dry
+    snakemake(*SMOKE, cwd=smoke_dag)
+
+
+def test_report_has_every_experiment_and_no_network_resource(smoke_dag):
+    html = (smoke_dag / "report/index.html").read_text()
+    config = load_config([smoke_dag / "config/config.yaml", smoke_dag / "config/smoke.yaml"])
+    for experiment in config["experiments"]:
+        assert f'<section id="{experiment}">' in html, experiment
+    assert "http://" not in html and "https://" not in html
+    assert html.count("data:image/png;base64,") >= 8
+    assert "<script" not in html  # nothing runs, nothing fetches
+
+
+BROWSER_CHECK = """
+<pre id="browser-check"></pre>
+<script>
+window.addEventListener("load", async () => {
+  const images = Array.from(document.images);
+  const results = await Promise.all(images.map(img => img.decode().then(
+      () => img.naturalWidth > 0, () => false)));
+  document.getElementById("browser-check").textContent = JSON.stringify({
+    images: images.length, decoded: results.filter(Boolean).length,
+    requests: performance.getEntriesByType("resource").map(e => e.name)});
+});
+</script>
+"""
+
+
+def test_report_loads_in_headless_chromium(smoke_dag, tmp_path):
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian chromium is needed for the browser test: apt-get install -y chromium"
+    # A copy with a checking script appended: the report itself carries no script.
+    page = tmp_path / "index.html"
+    page.write_text((smoke_dag / "report/index.html").read_text().replace(
+        "</body>", BROWSER_CHECK + "</body>"))
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--no-first-run", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
+         "--virtual-time-budget=10000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    found = re.search(r'<pre id="browser-check">(.*?)</pre>', result.stdout, re.DOTALL)
+    assert found and found.group(1), f"the check did not run:\n{result.stderr[-2000:]}"
+    check = json.loads(found.group(1))
+    assert check["images"] >= 8 and check["decoded"] == check["images"]
+    assert check["requests"] == []
+    console = [line for line in result.stderr.splitlines() if "CONSOLE" in line]
+    assert console == [], console
