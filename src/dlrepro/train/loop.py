@@ -155,7 +155,7 @@ def train_classifier(spec: dict, out_dir: str | Path, data_path: str | Path,
             history.append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                             "val_loss": val_loss, "val_acc": val_acc, "epoch_time": epoch_time,
                             "elapsed": elapsed, **probe(epoch)})
-            bar.set_postfix(train_loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}")
+            bar.set_postfix(train_loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}", refresh=False)
             if val_acc > best["val_acc"]:  # the validation set picks the epoch
                 best = {"epoch": epoch, "val_acc": val_acc,
                         "state": copy.deepcopy(model.state_dict())}
