@@ -51,9 +51,14 @@ def test_rerun_does_nothing_and_a_deleted_run_reruns_alone(smoke_dag):
     shutil.rmtree(smoke_dag / "results/runs/dropout/dropout=0.5/seed1")
     dry = snakemake("-n", *SMOKE, cwd=smoke_dag)
     dry = dry.stdout + dry.stderr
-    assert planned_jobs(dry) == {"train": 1, "aggregate": 1, "report": 1, "all": 1}
+    # One job per variant: the deleted seed retrains, its sibling resumes at its end.
+    assert planned_jobs(dry) == {"train_dropout": 1, "aggregate": 1, "report": 1, "all": 1}
     assert "results/runs/dropout/dropout=0.5/seed1/metrics.json" in dry
+    sibling = smoke_dag / "results/runs/dropout/dropout=0.5/seed0/metrics.json"
+    before = sibling.read_bytes()
     snakemake(*SMOKE, cwd=smoke_dag)
+    assert sibling.read_bytes() == before
+    assert (smoke_dag / "results/runs/dropout/dropout=0.5/seed1/metrics.json").exists()
 
 
 def test_report_has_every_experiment_and_no_network_resource(smoke_dag):

@@ -2,7 +2,8 @@
 
   dlrepro validate-config FILE...        check a config (named key on error), list its runs
   dlrepro prepare-data --out PATH        verify Fashion-MNIST and cache it as one tensor file
-  dlrepro train --spec JSON --out DIR    one run (classifier, landscape or backprop)
+  dlrepro train --spec JSON [--out DIR]  runs (classifier, landscape or backprop): one spec, or
+                                         a list of specs written under --root
   dlrepro determinism --spec JSON ...    re-train a run in a scratch folder, compare metrics bytes
   dlrepro aggregate RUN_DIR... --out DIR tidy tables over runs and seeds
   dlrepro report --tables DIR --out HTML the HTML report
@@ -16,21 +17,32 @@ from pathlib import Path
 
 
 def _train(args) -> None:
-    spec = json.loads(args.spec)
-    family = spec["settings"]["model"]
-    if family == "surface":
-        from dlrepro.experiments import landscape
-        landscape.run(spec, args.out)
-    elif family == "backprop":
-        from dlrepro.experiments import backprop
-        backprop.run(spec, args.out)
-    else:
-        from dlrepro.train.loop import train_classifier
-        train_classifier(spec, args.out, args.data, progress=not args.quiet)
+    """One spec (to --out) or a list of specs (each to its run folder under --root)."""
+    from dlrepro.config import ConfigError, run_path
+
+    specs = json.loads(args.spec)
+    specs = specs if isinstance(specs, list) else [specs]
+    if getattr(args, "out", None) and len(specs) > 1:
+        raise ConfigError("--out takes a single run spec; use --root for a list")
+    cache = None
+    for spec in specs:
+        out = args.out or run_path(spec["experiment"], spec["variant"], spec["seed"], args.root)
+        family = spec["settings"]["model"]
+        if family == "surface":
+            from dlrepro.experiments import landscape
+            landscape.run(spec, out)
+        elif family == "backprop":
+            from dlrepro.experiments import backprop
+            backprop.run(spec, out)
+        else:
+            from dlrepro.data.fashion_mnist import load_cache
+            from dlrepro.train.loop import train_classifier
+            cache = cache or load_cache(args.data)  # load once for all the runs of this job
+            train_classifier(spec, out, cache, progress=not args.quiet,
+                             slots_per_gpu=args.gpu_slots)
 
 
 def _determinism(args) -> None:
-    import shutil
     import tempfile
 
     from dlrepro.io import write_json
@@ -40,8 +52,6 @@ def _determinism(args) -> None:
         args.out = scratch
         _train(args)
         rerun = (Path(scratch) / "metrics.json").read_bytes()
-        if args.keep:
-            shutil.copy(Path(scratch) / "metrics.json", args.keep)
     spec = json.loads(args.spec)
     write_json(args.result, {
         "run": f"{spec['experiment']}/{spec['variant']}/seed{spec['seed']}",
@@ -98,12 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--spec", required=True, help="run spec as JSON (written by the Snakefile)")
         p.add_argument("--data", default="results/data/fashion-mnist.pt")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.add_argument("--gpu-slots", type=int, default=1,
+                       help="concurrent jobs per GPU (see dlrepro.train.gpu_slots)")
         if name == "train":
-            p.add_argument("--out", required=True)
+            p.add_argument("--out", help="run folder (a single spec)")
+            p.add_argument("--root", default="results/runs", help="runs root (a list of specs)")
         else:
             p.add_argument("--reference", required=True, help="the run's metrics.json")
             p.add_argument("--result", required=True)
-            p.add_argument("--keep", help="also copy the rerun's metrics.json here")
         p.set_defaults(func=func)
 
     p = sub.add_parser("aggregate", help="tidy tables over runs")

@@ -110,6 +110,10 @@ def stable_hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def run_path(experiment: str, variant: str, seed: int, root: str | Path = "results/runs") -> str:
+    return f"{root}/{experiment}/{variant}/seed{seed}"
+
+
 @dataclass(frozen=True)
 class Run:
     experiment: str
@@ -120,7 +124,7 @@ class Run:
 
     @property
     def path(self) -> str:
-        return f"results/runs/{self.experiment}/{self.variant}/seed{self.seed}"
+        return run_path(self.experiment, self.variant, self.seed)
 
     def spec(self, config: dict) -> dict:
         """Everything the training job needs; its hash decides whether a checkpoint is reusable."""

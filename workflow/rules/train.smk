@@ -1,20 +1,33 @@
-# One job per run. The job checkpoints every epoch into its run folder; if it is killed, the
-# re-run (Snakemake marks the output incomplete) resumes from the last checkpoint.
-rule train:
-    input:
-        data=run_data,
-    output:
-        metrics="results/runs/{experiment}/{variant}/seed{seed}/metrics.json",
-        run="results/runs/{experiment}/{variant}/seed{seed}/run.json",
-    params:
-        spec=run_spec_json,
-        out=subpath(output.metrics, parent=True),
-        data=DATA,
-    log:
-        "results/logs/train/{experiment}/{variant}/seed{seed}.log",
-    threads: config["threads_per_run"]
-    shell:
-        "dlrepro train --spec {params.spec:q} --out {params.out:q} --data {params.data} 2> {log:q}"
+# One rule per experiment (train_<experiment>), one job per variant, every seed of the variant in
+# that job. Each seed checkpoints every epoch into its own run folder: a killed job re-runs
+# (Snakemake marks its outputs incomplete) and each seed resumes from its last checkpoint; a seed
+# that had finished resumes at its end and rewrites identical files.
+for _experiment, _seeds in SEEDS.items():
+
+    rule:
+        name:
+            train_rule_name(_experiment)
+        input:
+            data=lambda w, e=_experiment: (
+                DATA if variant_runs(e, w.variant)[0].settings["model"] in CLASSIFIER_FAMILIES
+                else []
+            ),
+        output:
+            metrics=[f"results/runs/{_experiment}/{{variant}}/seed{s}/metrics.json" for s in _seeds],
+            run=[f"results/runs/{_experiment}/{{variant}}/seed{s}/run.json" for s in _seeds],
+        params:
+            specs=lambda w, e=_experiment: json.dumps(
+                [run.spec(config) for run in variant_runs(e, w.variant)], sort_keys=True),
+            data=DATA,
+            gpu_slots=config["slots_per_gpu"],
+        log:
+            f"results/logs/train/{_experiment}/{{variant}}.log",
+        threads: config["threads_per_run"]
+        resources:
+            gpu_slots=1 if config["device"] != "cpu" else 0,
+        shell:
+            "dlrepro train --spec {params.specs:q} --root results/runs --data {params.data} "
+            "--gpu-slots {params.gpu_slots} 2> {log:q}"
 
 
 rule determinism:
@@ -25,9 +38,12 @@ rule determinism:
         "results/determinism.json",
     params:
         spec=lambda w: json.dumps(determinism_run().spec(config), sort_keys=True),
+        gpu_slots=config["slots_per_gpu"],
     log:
         "results/logs/determinism.log",
     threads: config["threads_per_run"]
+    resources:
+        gpu_slots=1 if config["device"] != "cpu" else 0,
     shell:
         "dlrepro determinism --spec {params.spec:q} --reference {input.reference:q} "
-        "--data {input.data} --result {output} --quiet 2> {log:q}"
+        "--data {input.data} --gpu-slots {params.gpu_slots} --result {output} --quiet 2> {log:q}"

@@ -26,6 +26,7 @@ from dlrepro.io import atomic_torch_save
 from dlrepro.models import build_model, count_parameters
 from dlrepro.provenance import device_description
 from dlrepro.runfiles import write_run
+from dlrepro.train import gpu_slots
 from dlrepro.train import probes as probe_lib
 from dlrepro.train.optim import build_optimizer
 from dlrepro.train.seeding import (derive_seed, enable_determinism, resolve_device, rng_state,
@@ -86,19 +87,26 @@ def _load_checkpoint(path: Path, spec_hash: str):
     return state
 
 
-def train_classifier(spec: dict, out_dir: str | Path, data_path: str | Path,
-                     progress: bool = True) -> dict:
-    """Train one run described by `spec` (see config.Run.spec) and write its files to out_dir."""
-    out_dir = Path(out_dir)
+def train_classifier(spec: dict, out_dir: str | Path, data: str | Path | dict,
+                     progress: bool = True, slots_per_gpu: int = 1) -> dict:
+    """Train one run described by `spec` (see config.Run.spec) and write its files to out_dir.
+
+    `data` is the prepared Fashion-MNIST file or its already loaded content (several runs in
+    one process load it once).
+    """
+    enable_determinism()
+    torch.set_num_threads(spec.get("threads", 1))
+    cache = data if isinstance(data, dict) else load_cache(data)
+    with gpu_slots.claim(resolve_device(spec["device"]), slots_per_gpu) as device:
+        return _train(spec, Path(out_dir), cache, device, progress)
+
+
+def _train(spec: dict, out_dir: Path, cache: dict, device: torch.device, progress: bool) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     settings, seed, experiment = spec["settings"], spec["seed"], spec["experiment"]
     spec_hash = stable_hash(spec)
-
-    enable_determinism()
-    torch.set_num_threads(spec.get("threads", 1))
-    device = resolve_device(spec["device"])
     data = spec["data"]
-    splits = split_fashion_mnist(load_cache(data_path), derive_seed(seed, experiment, "split"),
+    splits = split_fashion_mnist(cache, derive_seed(seed, experiment, "split"),
                                  data["validation_size"], settings["train_size"],
                                  data["test_size"], device)
     train = splits["train"]
@@ -155,7 +163,8 @@ def train_classifier(spec: dict, out_dir: str | Path, data_path: str | Path,
             history.append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                             "val_loss": val_loss, "val_acc": val_acc, "epoch_time": epoch_time,
                             "elapsed": elapsed, **probe(epoch)})
-            bar.set_postfix(train_loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}", refresh=False)
+            bar.set_postfix(train_loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}",
+                            refresh=False)
             if val_acc > best["val_acc"]:  # the validation set picks the epoch
                 best = {"epoch": epoch, "val_acc": val_acc,
                         "state": copy.deepcopy(model.state_dict())}
