@@ -5,7 +5,7 @@ VENV ?= .venv
 CORES ?= all
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all setup system-packages test-packages report test dry-run clean
+.PHONY: all setup system-packages test-packages report slurm test dry-run clean
 
 all: report
 
@@ -27,6 +27,9 @@ setup: $(VENV)/.installed system-packages
 report: setup
 	snakemake --cores $(CORES)
 	@echo "Report: $(CURDIR)/report/index.html"
+
+slurm: setup
+	snakemake --workflow-profile workflow/profiles/slurm
 
 dry-run: setup
 	snakemake -n

@@ -5,6 +5,7 @@
   dlrepro train --spec JSON [--out DIR]  runs (classifier, landscape or backprop): one spec, or
                                          a list of specs written under --root
   dlrepro determinism --spec JSON ...    re-train a run in a scratch folder, compare metrics bytes
+  dlrepro manifest FILE... --out JSON     SHA-256 of the assets gathered by `snakemake prefetch`
   dlrepro aggregate RUN_DIR... --out DIR tidy tables over runs and seeds
   dlrepro report --tables DIR --out HTML the HTML report
 """
@@ -77,6 +78,15 @@ def _prepare_data(args) -> None:
     prepare(args.dir, args.download, args.out)
 
 
+def _manifest(args) -> None:
+    import hashlib
+
+    from dlrepro.io import write_json
+
+    write_json(args.out, {path: {"sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+                                 "bytes": Path(path).stat().st_size} for path in args.files})
+
+
 def _aggregate(args) -> None:
     from dlrepro.aggregate import aggregate
     aggregate(args.runs, args.out)
@@ -117,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--reference", required=True, help="the run's metrics.json")
             p.add_argument("--result", required=True)
         p.set_defaults(func=func)
+
+    p = sub.add_parser("manifest", help="list files with their SHA-256")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_manifest)
 
     p = sub.add_parser("aggregate", help="tidy tables over runs")
     p.add_argument("runs", nargs="+", help="run folders (or their metrics.json)")

@@ -1,3 +1,7 @@
+localrules:
+    aggregate,
+
+
 rule aggregate:
     input:
         all_run_metrics(),
@@ -6,6 +10,7 @@ rule aggregate:
         variants="results/tables/variants.parquet",
         paired="results/tables/paired.parquet",
         history="results/tables/history.parquet",
+        checks="results/tables/checks.parquet",
     log:
         "results/logs/aggregate.log",
     shell:
