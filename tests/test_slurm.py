@@ -20,8 +20,25 @@ from tests.conftest import REPO, tool_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 HARNESS = REPO / "tests" / "slurm_local"
+# The project's profile, with faster status polls and groups that fit this 2-core node (a group
+# of N training jobs asks for N cores).
 PROFILE = ["--workflow-profile", "workflow/profiles/slurm",
-           "--slurm-init-seconds-before-status-checks", "2"]
+           "--slurm-init-seconds-before-status-checks", "2", "--group-components", "train_pack=2"]
+
+
+def free_port_base(start: int = 16817, span: int = 4) -> int:
+    """A base port with `span` free ports after it (the harness uses base .. base+3)."""
+    import socket
+
+    for base in range(start, start + 1000, 10):
+        try:
+            for port in range(base, base + span):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free ports for the test cluster")
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +46,8 @@ def cluster(tmp_path_factory):
     if os.geteuid() != 0:
         pytest.fail("the SLURM tests start a local cluster and need root")
     state = tmp_path_factory.mktemp("slurm-state")
-    env = {**tool_env(), "SLURM_LOCAL_DIR": str(state), "SLURM_LOCAL_PORT_BASE": "16917"}
+    env = {**tool_env(), "SLURM_LOCAL_DIR": str(state),
+           "SLURM_LOCAL_PORT_BASE": str(free_port_base())}
     started = subprocess.run(["bash", str(HARNESS / "start-cluster.sh")], env=env,
                              capture_output=True, text=True, timeout=600)
     assert started.returncode == 0, started.stderr[-3000:]

@@ -106,3 +106,15 @@ def test_report_loads_in_headless_chromium(smoke_dag, tmp_path):
     assert check["requests"] == []
     console = [line for line in result.stderr.splitlines() if "CONSOLE" in line]
     assert console == [], console
+
+
+def test_prefetch_gathers_assets_with_checksums(workflow_copy):
+    import hashlib
+
+    snakemake("--cores", "1", "prefetch", cwd=workflow_copy)
+    manifest = json.loads((workflow_copy / "results/assets.json").read_text())
+    data = "results/data/fashion-mnist.pt"
+    assert set(manifest) == {data}
+    assert manifest[data]["sha256"] == hashlib.sha256(
+        (workflow_copy / data).read_bytes()).hexdigest()
+    assert not (workflow_copy / "results/runs").exists()  # nothing trained
