@@ -1,0 +1,138 @@
+"""report/index.html from results/tables: claim, evidence and verdict per experiment.
+
+The page is one self-contained file: figures are inline PNG data, styles are inline, nothing is
+fetched from the network, so it opens from disk and can be mailed around.
+"""
+from __future__ import annotations
+
+import base64
+import datetime
+import math
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from dlrepro.experiments.catalog import CATALOG, __doc__ as CATALOG_DOC, verdict
+from dlrepro.io import atomic_write_text, read_json
+from dlrepro.provenance import versions
+from dlrepro.report import plots
+
+
+def _read(tables: Path, name: str) -> pd.DataFrame:
+    path = tables / f"{name}.parquet"
+    return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+
+
+def fmt(value, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, (int,)) or (isinstance(value, float) and value.is_integer()
+                                      and abs(value) >= 1):
+        return f"{int(value):,}"
+    if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
+        return f"{value:.3g}"
+    return f"{value:.{digits}g}"
+
+
+def fmt_ci(mean, low, high) -> str:
+    if mean is None or math.isnan(mean):
+        return "–"
+    if low is None or math.isnan(low):
+        return fmt(mean)
+    return f"{fmt(mean)} ± {fmt((high - low) / 2, 2)}"
+
+
+def _summary_table(runs: pd.DataFrame, variants: pd.DataFrame, metrics: list[str]):
+    metrics = [m for m in metrics if m in set(variants["metric"])]
+    rows = []
+    for variant, group in runs.groupby("variant", sort=False):
+        cells = []
+        for metric in metrics:
+            stat = variants[(variants["variant"] == variant) & (variants["metric"] == metric)]
+            cells.append(fmt_ci(*stat[["mean", "ci_low", "ci_high"]].iloc[0]) if len(stat) else "–")
+        diverged = int((group["status"] == "diverged").sum())
+        rows.append({"variant": variant, "n": len(group), "diverged": diverged, "cells": cells})
+    return {"metrics": metrics, "rows": rows}
+
+
+def _paired_table(paired: pd.DataFrame, metrics: list[str]):
+    if paired.empty:
+        return []
+    subset = paired[paired["metric"].isin(metrics)]
+    return [{"axis": r.axis, "value": r.value, "baseline": r.baseline, "context": r.context,
+             "metric": r.metric, "n": r.n, "diff": fmt_ci(r.mean, r.ci_low, r.ci_high),
+             "p": fmt(r.p_value, 2)} for r in subset.itertuples()]
+
+
+def _check_rows(checks: pd.DataFrame):
+    rows = []
+    for r in checks.itertuples():
+        paired = bool(r.b_variant)
+        compared = f"{r.a_variant} − {r.b_variant}" if paired else r.a_variant
+        reference = "0" if paired else fmt(r.threshold)
+        rows.append({"text": r.text, "metric": r.metric, "compared": compared,
+                     "expect": ("> " if r.expect == "greater" else "< ") + reference, "n": r.n,
+                     "estimate": fmt_ci(r.mean, r.ci_low, r.ci_high), "outcome": r.outcome})
+    return rows
+
+
+def _b64(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def build_context(tables: Path, determinism: str | None, config_hash: str) -> dict:
+    runs, variants, paired = _read(tables, "runs"), _read(tables, "variants"), _read(tables, "paired")
+    history, checks = _read(tables, "history"), _read(tables, "checks")
+    sections = []
+    for experiment in CATALOG:
+        exp_runs = runs[runs["experiment"] == experiment.id] if len(runs) else runs
+        if exp_runs.empty:
+            continue
+        exp_history = history[history["experiment"] == experiment.id] if len(history) else history
+        exp_checks = checks[checks["experiment"] == experiment.id] if len(checks) else checks
+        figures = [_b64(plots.draw(p.kind, p.options, exp_history, exp_runs))
+                   for p in experiment.plots]
+        extra = _read(tables, "gradients") if experiment.id == "backprop" else pd.DataFrame()
+        sections.append({
+            "id": experiment.id, "title": experiment.title, "notes": experiment.notes,
+            "claim": experiment.claim, "setting": experiment.setting,
+            "verdict": verdict(list(exp_checks["outcome"])) if len(exp_checks) else "inconclusive",
+            "checks": _check_rows(exp_checks), "figures": figures,
+            "summary": _summary_table(exp_runs, variants[variants["experiment"] == experiment.id],
+                                      experiment.table_metrics),
+            "paired": _paired_table(paired[paired["experiment"] == experiment.id]
+                                    if len(paired) else paired, experiment.table_metrics),
+            "extra": [{k: fmt(v, 10) if isinstance(v, float) else v for k, v in row.items()}
+                      for row in extra.drop(columns=["experiment", "variant", "seed"],
+                                            errors="ignore").to_dict("records")],
+            "n_runs": len(exp_runs),
+            "seconds": fmt(float(exp_runs["train_seconds"].sum()), 3),
+        })
+    determinism_result = read_json(determinism) if determinism and Path(determinism).exists() else None
+    timings = runs[["experiment", "variant", "seed", "status", "train_seconds"]].copy() if len(runs) else runs
+    return {
+        "sections": sections,
+        "rule": CATALOG_DOC.split("Verdict rule (written in the report too):")[1].strip(),
+        "provenance": {
+            "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "versions": versions(),
+            "commits": sorted(set(runs["git_commit"])) if len(runs) else [],
+            "devices": sorted(set(runs["device"])) if len(runs) else [],
+            "config_hash": config_hash,
+            "determinism": determinism_result,
+            "n_runs": len(runs),
+            "diverged": int((runs["status"] == "diverged").sum()) if len(runs) else 0,
+            "timings": [{"run": f"{r.experiment}/{r.variant}/seed{r.seed}", "status": r.status,
+                         "seconds": fmt(r.train_seconds, 3)} for r in timings.itertuples()],
+        },
+    }
+
+
+def render(tables: str | Path, out: str | Path, determinism: str | None = None,
+           config_hash: str = "") -> None:
+    env = Environment(loader=PackageLoader("dlrepro", "report/templates"),
+                      autoescape=select_autoescape(["html", "j2"]))
+    html = env.get_template("index.html.j2").render(**build_context(Path(tables), determinism,
+                                                                    config_hash))
+    atomic_write_text(out, html)
