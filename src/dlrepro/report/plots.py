@@ -166,7 +166,9 @@ def trajectories(history: pd.DataFrame, runs: pd.DataFrame) -> bytes:
         axis = torch.linspace(-6, 6, 300, dtype=torch.float64)
         xx, yy = torch.meshgrid(axis, axis, indexing="xy")
         zz = surface_fn(surface)(torch.stack([xx, yy], dim=-1))
-        ax.contourf(xx, yy, zz, levels=30, cmap="Greys", alpha=0.6)
+        # Levels at quantiles of f: both the steep ravine walls and the flat plateau show shape.
+        levels = np.unique(np.quantile(zz.numpy(), np.linspace(0, 1, 25)))
+        ax.contourf(xx, yy, zz, levels=levels, cmap="Greys_r", alpha=0.55)
         for color, optimizer in zip(_colors(len(optimizers)), optimizers):
             variant = runs[(runs["axis.surface"] == surface) &
                            (runs["axis.optimizer"] == optimizer)]["variant"].iloc[0]
