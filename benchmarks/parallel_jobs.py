@@ -32,8 +32,10 @@ def run_dag(cores: int, extra: list[str], data: Path | None) -> float:
             shutil.copy(data, root / "results/data/fashion-mnist.pt")
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
         tic = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), "-q", *extra],
-                       cwd=root, env=env, check=True, stdout=subprocess.DEVNULL)
+        result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), "-q",
+                                 *extra], cwd=root, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"snakemake --cores {cores} failed:\n{result.stderr[-3000:]}")
         return time.perf_counter() - tic
 
 
