@@ -113,3 +113,15 @@ def test_determinism_switch_is_on_after_setup():
 
     enable_determinism()
     assert torch.are_deterministic_algorithms_enabled()
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
+def test_device_cuda_without_cuda_is_a_clear_config_error(fmnist_cache, tmp_path):
+    spec = tiny_spec()
+    spec["device"] = "cuda"
+    result = subprocess.run([sys.executable, "-m", "dlrepro.cli", "train", "--spec",
+                             json.dumps(spec), "--out", str(tmp_path / "run"), "--data",
+                             str(fmnist_cache)], capture_output=True, text=True, env=tool_env())
+    assert result.returncode == 2
+    assert "config key 'device'" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "run/metrics.json").exists()

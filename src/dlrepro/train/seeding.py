@@ -32,7 +32,9 @@ def enable_determinism() -> None:
 
 def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("config 'device: cuda' but no CUDA device is visible; use 'auto' or 'cpu'")
+        from dlrepro.config import ConfigError
+        raise ConfigError("config key 'device' is 'cuda' but no CUDA device is visible here; "
+                          "use 'auto' or 'cpu'")
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.device(name)
