@@ -155,16 +155,3 @@ def expand_runs(config: dict) -> list[Run]:
             for seed in seeds:
                 runs.append(Run(experiment, variant_name(axes), seed, axes, settings))
     return runs
-
-
-def find_run(config: dict, experiment: str, variant: str, seed: int) -> Run:
-    runs = expand_runs(config)
-    for run in runs:
-        if (run.experiment, run.variant, run.seed) == (experiment, variant, seed):
-            return run
-    known = sorted({r.experiment for r in runs})
-    if experiment not in known:
-        raise ConfigError(f"unknown experiment '{experiment}'; configured: {', '.join(known)}")
-    variants = sorted({r.variant for r in runs if r.experiment == experiment})
-    raise ConfigError(f"experiment '{experiment}' has no run variant '{variant}' seed {seed}; "
-                      f"variants: {', '.join(variants)}")
