@@ -3,6 +3,8 @@
 #   snakemake -n                                  # show the DAG
 #   snakemake --cores all                         # run it (workflow/profiles/default is picked up)
 #   snakemake --cores all --configfile config/full.yaml
+#   snakemake --workflow-profile workflow/profiles/slurm     # submit to SLURM
+#   snakemake prefetch                                      # gather external assets (login node)
 from snakemake.utils import min_version
 
 min_version("9.0")
