@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from dlrepro.data.fashion_mnist import FILES, DataError, load_arrays, prepare
+from dlrepro.data.fashion_mnist import FILES, DataError, load_arrays
 from tests.conftest import DEBIAN_DIR, tool_env
 
 

@@ -6,7 +6,6 @@ profile (workflow/profiles/slurm), and we read what SLURM recorded with sacct.
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
