@@ -71,6 +71,52 @@ def test_report_has_every_experiment_and_no_network_resource(smoke_dag):
     assert "<script" not in html  # nothing runs, nothing fetches
 
 
+IMAGE_EXPERIMENTS = ("autoencoder", "vae", "gan", "image-metrics")
+
+
+def test_image_runs_are_scored_and_missing_lpips_is_named_in_the_report(smoke_dag):
+    runs = pd.read_parquet(smoke_dag / "results/tables/runs.parquet")
+    images = runs[runs["experiment"].isin(IMAGE_EXPERIMENTS)]
+    assert set(images["experiment"]) == set(IMAGE_EXPERIMENTS)
+    for run in images.itertuples():
+        assert (smoke_dag / f"results/scores/{run.experiment}/{run.variant}/seed{run.seed}.json").exists()
+    ae = images[images["experiment"] == "autoencoder"]
+    assert ae["psnr/reconstruction"].notna().all() and ae["ssim/reconstruction"].between(-1, 1).all()
+    assert ae["lpips/reconstruction"].isna().all()             # no weights on this machine
+    assert images.loc[images["experiment"] == "gan", "fd/samples"].gt(0).all()
+    assert images.loc[images["experiment"] == "image-metrics",
+                      "ssim_vs_skimage_max_abs_diff"].lt(1e-4).all()
+    html = (smoke_dag / "report/index.html").read_text()
+    assert "LPIPS unavailable" in html and "alexnet-owt-7be5be79.pth" in html
+    assert "snakemake prefetch" in html
+    for experiment in IMAGE_EXPERIMENTS:   # each image experiment shows its image grids
+        section = html.split(f'<section id="{experiment}">')[1].split("</section>")[0]
+        assert "Images (one seed per variant)" in section and "images" in section
+
+
+def test_rescoring_does_not_retrain_and_gives_identical_tables(smoke_dag):
+    tables = smoke_dag / "results/tables"
+    before = {name: (tables / f"{name}.csv").read_bytes() for name in ("image_scores", "runs", "checks")}
+    shutil.rmtree(smoke_dag / "results/scores")
+    dry = snakemake("-n", *SMOKE, cwd=smoke_dag)
+    planned = planned_jobs(dry.stdout + dry.stderr)
+    assert not any(rule.startswith("train") for rule in planned), planned
+    assert {f"score_{e.replace('-', '_')}" for e in IMAGE_EXPERIMENTS} <= set(planned)
+    snakemake(*SMOKE, cwd=smoke_dag)
+    for name, content in before.items():
+        assert (tables / f"{name}.csv").read_bytes() == content, name
+
+
+def test_lpips_required_without_weights_stops_before_anything_runs(workflow_copy):
+    (workflow_copy / "config/required.yaml").write_text("metrics: {lpips: required}\n")
+    result = snakemake("-n", "--cores", "1", "--configfile", "config/required.yaml",
+                       cwd=workflow_copy, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "alexnet-owt-7be5be79.pth" in output and "prefetch" in output and "required" in output
+    assert not (workflow_copy / "results").exists()
+
+
 BROWSER_CHECK = """
 <pre id="browser-check"></pre>
 <script>
@@ -124,7 +170,9 @@ def test_prefetch_gathers_assets_with_checksums(workflow_copy):
     snakemake("--cores", "1", "prefetch", cwd=workflow_copy)
     manifest = json.loads((workflow_copy / "results/assets.json").read_text())
     data = "results/data/fashion-mnist.pt"
-    assert set(manifest) == {data}
+    weights = str(workflow_copy / "weights/torch/hub/checkpoints/alexnet-owt-7be5be79.pth")
+    assert set(manifest) == {data, weights}
+    assert manifest[weights] == {"missing": True}   # offline here: LPIPS will be unavailable
     assert manifest[data]["sha256"] == hashlib.sha256(
         (workflow_copy / data).read_bytes()).hexdigest()
     assert not (workflow_copy / "results/runs").exists()  # nothing trained

@@ -7,6 +7,8 @@ paired    per ablation axis: each value minus the axis's first (baseline) value,
 history   every epoch (or step) of every run
 checks    the verdict checks of each experiment (see dlrepro.experiments.catalog)
 <name>    any other per-run CSV (for example backprop's gradients table)
+image_scores, scoring   from the scoring stage (results/scores): one row per scored image set,
+          and per run which LPIPS weights were used; its metrics join the runs table
 """
 from __future__ import annotations
 
@@ -23,7 +25,12 @@ KEYS = ["experiment", "variant", "seed"]
 TIMINGS = ["train_seconds", "epoch_seconds"]
 
 
-def read_runs(run_dirs: list[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
+def score_path(scores_root: str | Path, experiment: str, variant: str, seed: int) -> Path:
+    return Path(scores_root) / experiment / variant / f"seed{seed}.json"
+
+
+def read_runs(run_dirs: list[str | Path], scores_root: str | Path | None = None
+              ) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
     """(runs, history, extra tables, axes order per experiment) from the run folders."""
     rows, histories, extras, axes_order = [], [], {}, {}
     for run_dir in run_dirs:
@@ -40,6 +47,13 @@ def read_runs(run_dirs: list[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame, d
                 values.append(format_value(value))
         row = {**key, "status": metrics["status"],
                **{f"axis.{a}": format_value(v) for a, v in spec["axes"].items()}}
+        scored = score_path(scores_root, **key) if scores_root else None
+        if scored and scored.exists():
+            scores = read_json(scored)
+            metrics = {**metrics, **scores["metrics"]}
+            extras.setdefault("image_scores", []).append(pd.DataFrame(scores["sets"]).assign(**key))
+            extras.setdefault("scoring", []).append(pd.DataFrame([{
+                **key, **{f"lpips_{k}": v for k, v in scores["lpips"].items()}}]))
         for name, value in metrics.items():
             if name == "status":
                 continue
@@ -111,11 +125,12 @@ def write_table(frame: pd.DataFrame, out_dir: Path, name: str) -> None:
     atomic_write_text(out_dir / f"{name}.csv", frame.to_csv(index=False))
 
 
-def aggregate(run_dirs: list[str | Path], out_dir: str | Path) -> dict[str, pd.DataFrame]:
+def aggregate(run_dirs: list[str | Path], out_dir: str | Path,
+              scores_root: str | Path | None = None) -> dict[str, pd.DataFrame]:
     from dlrepro.experiments.catalog import evaluate_checks
 
     out_dir = Path(out_dir)
-    runs, history, extras, axes_order = read_runs(run_dirs)
+    runs, history, extras, axes_order = read_runs(run_dirs, scores_root)
     tables = {"runs": runs, "variants": summarise_variants(runs),
               "paired": paired_differences(runs, axes_order), "history": history,
               **extras}

@@ -5,6 +5,8 @@
   dlrepro train --spec JSON [--out DIR]  runs (classifier, landscape or backprop): one spec, or
                                          a list of specs written under --root
   dlrepro determinism --spec JSON ...    re-train a run in a scratch folder, compare metrics bytes
+  dlrepro score --runs DIR... --out F... score image runs' outputs (PSNR, SSIM, LPIPS, Fréchet)
+  dlrepro fetch-weights --torch-home DIR  download LPIPS' AlexNet weights (needs internet, once)
   dlrepro manifest FILE... --out JSON     SHA-256 of the assets gathered by `snakemake prefetch`
   dlrepro aggregate RUN_DIR... --out DIR tidy tables over runs and seeds
   dlrepro report --tables DIR --out HTML the HTML report
@@ -32,13 +34,22 @@ def _train(args) -> None:
         if family == "surface":
             from dlrepro.experiments import landscape
             landscape.run(spec, out)
-        elif family == "backprop":
+            continue
+        if family == "backprop":
             from dlrepro.experiments import backprop
             backprop.run(spec, out)
+            continue
+        from dlrepro.data.fashion_mnist import load_cache
+        cache = cache or load_cache(args.data)  # load once for all the runs of this job
+        if family == "distortions":
+            from dlrepro.experiments import image_metrics
+            image_metrics.run(spec, out, cache)
+        elif family in ("ae", "vae", "gan"):
+            from dlrepro.train.generative import train_generative
+            train_generative(spec, out, cache, progress=not args.quiet,
+                             slots_per_gpu=args.gpu_slots, score_images=spec["score_images"])
         else:
-            from dlrepro.data.fashion_mnist import load_cache
             from dlrepro.train.loop import train_classifier
-            cache = cache or load_cache(args.data)  # load once for all the runs of this job
             train_classifier(spec, out, cache, progress=not args.quiet,
                              slots_per_gpu=args.gpu_slots)
 
@@ -83,18 +94,44 @@ def _manifest(args) -> None:
 
     from dlrepro.io import write_json
 
+    files = list(args.files)
+    if args.torch_home:  # the LPIPS weights, when present (listed as missing otherwise)
+        from dlrepro.metrics.perceptual import weights_path
+        files.append(str(weights_path(args.torch_home)))
     write_json(args.out, {path: {"sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
-                                 "bytes": Path(path).stat().st_size} for path in args.files})
+                                 "bytes": Path(path).stat().st_size} if Path(path).exists()
+                          else {"missing": True} for path in files})
+
+
+def _score(args) -> None:
+    from dlrepro.config import ConfigError
+    from dlrepro.scoring import score_runs
+
+    if len(args.runs) != len(args.out):
+        raise ConfigError("dlrepro score: give one --out file per --runs folder")
+    score_runs(args.runs, args.out, args.classifier, args.data, args.torch_home, args.lpips)
+
+
+def _fetch_weights(args) -> None:
+    from dlrepro.metrics.perceptual import WeightsMissing, fetch
+
+    try:
+        print(fetch(args.torch_home))
+    except WeightsMissing as err:
+        if not args.optional:
+            raise
+        print(f"dlrepro: warning: {err} LPIPS will be reported as unavailable.", file=sys.stderr)
 
 
 def _aggregate(args) -> None:
     from dlrepro.aggregate import aggregate
-    aggregate(args.runs, args.out)
+    aggregate(args.runs, args.out, scores_root=args.scores)
 
 
 def _report(args) -> None:
     from dlrepro.report.render import render
-    render(args.tables, args.out, determinism=args.determinism, config_hash=args.config_hash)
+    render(args.tables, args.out, determinism=args.determinism, config_hash=args.config_hash,
+           runs_root=args.runs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,13 +165,29 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--result", required=True)
         p.set_defaults(func=func)
 
+    p = sub.add_parser("score", help="score image runs (PSNR, SSIM, LPIPS, Fréchet distance)")
+    p.add_argument("--runs", nargs="+", required=True, help="run folders with outputs.pt")
+    p.add_argument("--out", nargs="+", required=True, help="one score JSON per run folder")
+    p.add_argument("--classifier", required=True, help="run folder of the feature classifier")
+    p.add_argument("--data", default="results/data/fashion-mnist.pt")
+    p.add_argument("--torch-home", default="weights/torch")
+    p.add_argument("--lpips", choices=["auto", "required", "off"], default="auto")
+    p.set_defaults(func=_score)
+
+    p = sub.add_parser("fetch-weights", help="download LPIPS' AlexNet weights into --torch-home")
+    p.add_argument("--torch-home", default="weights/torch")
+    p.add_argument("--optional", action="store_true", help="a failed download is only a warning")
+    p.set_defaults(func=_fetch_weights)
+
     p = sub.add_parser("manifest", help="list files with their SHA-256")
     p.add_argument("files", nargs="+")
+    p.add_argument("--torch-home", help="also list LPIPS' weights under this TORCH_HOME")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_manifest)
 
     p = sub.add_parser("aggregate", help="tidy tables over runs")
     p.add_argument("runs", nargs="+", help="run folders (or their metrics.json)")
+    p.add_argument("--scores", help="root of the scoring stage's files (results/scores)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_aggregate)
 
@@ -143,15 +196,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--determinism", help="result file of `dlrepro determinism`")
     p.add_argument("--config-hash", default="")
+    p.add_argument("--runs", default="results/runs", help="run folders' root (image figures)")
     p.set_defaults(func=_report)
 
     args = parser.parse_args(argv)
     from dlrepro.config import ConfigError
     from dlrepro.data.fashion_mnist import DataError
+    from dlrepro.metrics.perceptual import WeightsMissing
 
     try:
         args.func(args)
-    except (ConfigError, DataError) as err:
+    except (ConfigError, DataError, WeightsMissing) as err:
         print(f"dlrepro: error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -130,14 +130,25 @@ class Run:
         """Everything the training job needs; its hash decides whether a checkpoint is reusable."""
         return {"experiment": self.experiment, "variant": self.variant, "seed": self.seed,
                 "axes": self.axes, "settings": self.settings, "data": config["data"],
-                "device": config["device"], "threads": config["threads_per_run"]}
+                "device": config["device"], "threads": config["threads_per_run"],
+                "score_images": config["metrics"]["images"]}
+
+
+def _settings_validator():
+    return _DefaultFillingValidator({**load_schema()["$defs"]["settings"]})
+
+
+def classifier_run(config: dict) -> Run:
+    """The feature classifier of the scoring stage, as a run (its settings with defaults filled)."""
+    settings = copy.deepcopy(config["metrics"]["classifier"])
+    _settings_validator().validate(settings)
+    return Run("feature-classifier", "base", 0, {}, settings)
 
 
 def expand_runs(config: dict) -> list[Run]:
     """All runs of all experiments; each variant's resolved settings are validated too."""
     validate(config)
-    settings_schema = {**load_schema()["$defs"]["settings"]}
-    settings_validator = _DefaultFillingValidator(settings_schema)
+    settings_validator = _settings_validator()
     runs = []
     for experiment, spec in config["experiments"].items():
         grid = spec.get("grid", {})

@@ -4,7 +4,8 @@ localrules:
 
 rule aggregate:
     input:
-        all_run_metrics(),
+        runs=all_run_metrics(),
+        scores=all_score_files(),
     output:
         runs="results/tables/runs.parquet",
         variants="results/tables/variants.parquet",
@@ -14,4 +15,4 @@ rule aggregate:
     log:
         "results/logs/aggregate.log",
     shell:
-        "dlrepro aggregate {input:q} --out results/tables 2> {log:q}"
+        "dlrepro aggregate {input.runs:q} --scores results/scores --out results/tables 2> {log:q}"

@@ -1,10 +1,12 @@
 # Validate the configuration before anything runs, and build the target lists.
 import json
+import os
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from dlrepro.config import ConfigError, expand_runs, stable_hash
+from dlrepro.config import ConfigError, classifier_run, expand_runs, stable_hash
+from dlrepro.metrics.perceptual import WeightsMissing, status as lpips_status
 
 validate(config, "../schemas/config.schema.yaml")
 try:
@@ -14,7 +16,19 @@ except ConfigError as err:
 
 DATA = "results/data/fashion-mnist.pt"
 CONFIG_HASH = stable_hash(config)
-CLASSIFIER_FAMILIES = ("mlp", "cnn")
+NO_DATA_FAMILIES = ("surface", "backprop")           # every other family reads Fashion-MNIST
+IMAGE_FAMILIES = ("ae", "vae", "gan", "distortions")  # runs that the scoring stage rates
+FEATURE_CLASSIFIER = classifier_run(config)
+FEATURE_CLASSIFIER_DIR = "results/scoring/classifier"
+
+# LPIPS' backbone weights live in the project (fetched once by `snakemake prefetch`); every job
+# finds them through TORCH_HOME, so nothing tries to download on a compute node.
+TORCH_HOME = os.path.abspath(config["metrics"]["torch_home"])
+os.environ["TORCH_HOME"] = TORCH_HOME
+try:
+    LPIPS = lpips_status(TORCH_HOME, config["metrics"]["lpips"])
+except WeightsMissing as err:  # metrics.lpips: required -> stop before anything trains
+    raise WorkflowError(str(err))
 
 # One training job per (experiment, variant): it trains every seed in one process, which pays
 # Python's and PyTorch's start-up once instead of once per seed.
@@ -42,6 +56,19 @@ def variant_runs(experiment, variant):
 
 def all_run_metrics():
     return [f"{path}/metrics.json" for path in RUNS]
+
+
+def is_image_experiment(experiment):
+    return any(run.settings["model"] in IMAGE_FAMILIES
+               for run in RUNS.values() if run.experiment == experiment)
+
+
+def score_file(run):
+    return f"results/scores/{run.experiment}/{run.variant}/seed{run.seed}.json"
+
+
+def all_score_files():
+    return [score_file(run) for run in RUNS.values() if run.settings["model"] in IMAGE_FAMILIES]
 
 
 def determinism_run():

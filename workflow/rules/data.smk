@@ -17,11 +17,22 @@ rule prepare_data:
         "dlrepro prepare-data --dir {params.folder:q} {params.download} --out {output} 2> {log}"
 
 
-# `snakemake prefetch`: fetch every external asset the DAG needs, and list them with checksums.
+# `snakemake prefetch`: fetch every external asset the DAG needs, and list them with checksums:
+# the data, and LPIPS' AlexNet weights into metrics.torch_home (needs internet; with
+# metrics.lpips: auto a failed download is a warning and LPIPS is reported as unavailable).
 rule prefetch:
     input:
         DATA,
     output:
         "results/assets.json",
+    params:
+        fetch=(
+            ""
+            if config["metrics"]["lpips"] == "off"
+            else f"dlrepro fetch-weights --torch-home {TORCH_HOME} "
+            + ("" if config["metrics"]["lpips"] == "required" else "--optional ")
+            + "&& "
+        ),
+        torch_home=TORCH_HOME if config["metrics"]["lpips"] != "off" else "",
     shell:
-        "dlrepro manifest {input:q} --out {output}"
+        "{params.fetch}dlrepro manifest {input:q} --torch-home '{params.torch_home}' --out {output}"

@@ -15,4 +15,4 @@ rule report:
         "results/logs/report.log",
     shell:
         "dlrepro report --tables results/tables --out {output} {params.determinism} "
-        "--config-hash {params.config_hash} 2> {log:q}"
+        "--config-hash {params.config_hash} --runs results/runs 2> {log:q}"

@@ -9,8 +9,8 @@ for _experiment, _seeds in SEEDS.items():
             train_rule_name(_experiment)
         input:
             data=lambda w, e=_experiment: (
-                DATA if variant_runs(e, w.variant)[0].settings["model"] in CLASSIFIER_FAMILIES
-                else []
+                [] if variant_runs(e, w.variant)[0].settings["model"] in NO_DATA_FAMILIES
+                else DATA
             ),
         output:
             metrics=[f"results/runs/{_experiment}/{{variant}}/seed{s}/metrics.json" for s in _seeds],

@@ -10,22 +10,26 @@ from dlrepro.data.fashion_mnist import MEAN, STD
 
 @dataclass
 class Split:
-    x: torch.Tensor  # float32, N x 1 x 28 x 28, standardised
+    x: torch.Tensor  # float32, N x 1 x 28 x 28, standardised (or in [0, 1])
     y: torch.Tensor  # int64, N
 
     def __len__(self) -> int:
         return len(self.y)
 
 
-def _standardise(images: torch.Tensor, device) -> torch.Tensor:
-    return ((images.float() / 255.0 - MEAN) / STD).unsqueeze(1).to(device)
+def _to_float(images: torch.Tensor, device, standardise: bool) -> torch.Tensor:
+    x = images.float() / 255.0
+    return ((x - MEAN) / STD if standardise else x).unsqueeze(1).to(device)
 
 
 def split_fashion_mnist(cache: dict, split_seed: int, validation_size: int,
-                        train_size: int | None, test_size: int | None, device) -> dict[str, Split]:
+                        train_size: int | None, test_size: int | None, device,
+                        standardise: bool = True) -> dict[str, Split]:
     """Train/validation from the 60k training images by a seeded permutation; test stays apart.
 
     The permutation depends only on split_seed, so variants of one experiment and seed share it.
+    Pixels are standardised for classifiers, or left in [0, 1] (standardise=False) for the
+    generative models, whose outputs are images.
     """
     n = len(cache["train_labels"])
     if validation_size >= n:
@@ -36,10 +40,10 @@ def split_fashion_mnist(cache: dict, split_seed: int, validation_size: int,
         train_idx = train_idx[:train_size]
     test = slice(None, test_size)
     return {
-        "train": Split(_standardise(cache["train_images"][train_idx], device),
+        "train": Split(_to_float(cache["train_images"][train_idx], device, standardise),
                        cache["train_labels"][train_idx].long().to(device)),
-        "val": Split(_standardise(cache["train_images"][val_idx], device),
+        "val": Split(_to_float(cache["train_images"][val_idx], device, standardise),
                      cache["train_labels"][val_idx].long().to(device)),
-        "test": Split(_standardise(cache["test_images"][test], device),
+        "test": Split(_to_float(cache["test_images"][test], device, standardise),
                       cache["test_labels"][test].long().to(device)),
     }

@@ -1,7 +1,8 @@
 """The experiment catalogue: each claim of the notes, the checks that test it, and its plots.
 
-A check compares one metric between two selections of variants (paired by seed), or one
-selection against a threshold. A selection names axis values; if several variants match (for
+A check compares one metric between two selections of variants (paired by seed; the second may
+come from another experiment), two metrics of the same runs, or one selection against a
+threshold. A selection names axis values; if several variants match (for
 example every learning rate of one optimizer), the one with the best mean validation accuracy is
 used: the learning rate is tuned on validation data, never on test data.
 
@@ -33,11 +34,14 @@ class Check:
     b: dict | None = None          # None: compare a's metric with `threshold`
     expect: str = "greater"        # a - b (or a - threshold) is expected > 0 ("greater") or < 0
     threshold: float = 0.0
+    metric_b: str | None = None    # compare two metrics of the same runs (a's metric − metric_b)
+    b_experiment: str | None = None  # b's runs come from another experiment (paired by seed)
 
 
 @dataclass(frozen=True)
 class Plot:
     kind: str                      # curves | bars | lr_sensitivity | layer_profile | trajectories
+                                   # | distortion_curves
     options: dict = field(default_factory=dict)
 
 
@@ -52,6 +56,7 @@ class Experiment:
     plots: list[Plot]
     table_metrics: list[str]
     deterministic: bool = False
+    images: bool = False           # show each variant's image figures (figure_*.png of a run)
 
 
 CATALOG = [
@@ -200,6 +205,102 @@ CATALOG = [
          Plot("layer_profile", {"prefix": "act_std/", "epoch": "last", "log": True,
                                 "ylabel": "activation std after training"})],
         ["test_acc", "act_std_spread_log10"]),
+    Experiment(
+        "autoencoder", "Autoencoders and denoising autoencoders", "note 000 §4, note 002",
+        "An autoencoder's bottleneck keeps the important features of its input (a wider"
+        " bottleneck reconstructs better); a denoising autoencoder restores a noisy input.",
+        "Note 002's convolutional autoencoder (MSE, Adam 1e-3, weight decay 1e-5); latent size ×"
+        " noise factor (0 = plain AE; 0.3 = denoising, trained to output the clean image — the"
+        " note's loop compares with the noisy input instead, which would teach it to keep the"
+        " noise). Scored on test images: PSNR, SSIM, LPIPS of the reconstruction of the (noisy)"
+        " input against the clean image.",
+        [Check("a wider bottleneck reconstructs better: latent 32 has higher PSNR than latent 2",
+               "psnr/reconstruction", {"latent": 32, "noise": 0.0}, {"latent": 2, "noise": 0.0}),
+         Check("… and lower LPIPS", "lpips/reconstruction", {"latent": 32, "noise": 0.0},
+               {"latent": 2, "noise": 0.0}, expect="less"),
+         Check("the denoising AE (latent 32) restores noisy input: its output has a higher PSNR"
+               " against the clean image than the noisy input has", "psnr/reconstruction",
+               {"latent": 32, "noise": 0.3}, metric_b="psnr/noisy_input"),
+         Check("… and a higher SSIM", "ssim/reconstruction", {"latent": 32, "noise": 0.3},
+               metric_b="ssim/noisy_input")],
+        [Plot("bars", {"metric": "psnr/reconstruction"}),
+         Plot("bars", {"metric": "ssim/reconstruction"}),
+         Plot("bars", {"metric": "lpips/reconstruction"}),
+         Plot("curves", {"y": "train_loss", "also": "test_loss"})],
+        ["psnr/reconstruction", "ssim/reconstruction", "lpips/reconstruction", "psnr/noisy_input",
+         "final_test_loss", "fd/prior"],
+        images=True),
+    Experiment(
+        "vae", "Variational autoencoder", "note 002, note 003",
+        "The VAE's loss is reconstruction + KL divergence; the KL term rises and then settles;"
+        " sampling the prior N(0, I) generates new data, which a plain autoencoder cannot.",
+        "Note 002's MLP VAE (LeakyReLU 0.2, hidden 400, BCE summed over pixels + KL, Adam 1e-3) and"
+        " a convolutional VAE (note 002's conv encoder/decoder); latent 2 or 20. Curves per epoch"
+        " on train and test; prior samples scored by the Fréchet distance in the features of the"
+        " DAG's own Fashion-MNIST classifier, against the same for the autoencoder experiment's"
+        " plain AE decoding N(0, I).",
+        [Check("the KL term rises during training (test KL: end − initialisation)", "kl_rise",
+               {"architecture": "mlp", "latent": 20}),
+         Check("the KL term settles (relative change over the last epoch < 5%)",
+               "kl_last_epoch_change", {"architecture": "mlp", "latent": 20}, expect="less",
+               threshold=0.05),
+         Check("prior samples of the VAE (latent 2) are closer to real images (Fréchet distance)"
+               " than N(0, I) decoded by a plain AE (latent 2)", "fd/prior",
+               {"architecture": "mlp", "latent": 2}, {"latent": 2, "noise": 0.0}, expect="less",
+               b_experiment="autoencoder")],
+        [Plot("curves", {"y": "train_recon", "also": "test_recon"}),
+         Plot("curves", {"y": "train_kl", "also": "test_kl"}),
+         Plot("curves", {"y": "train_loss", "also": "test_loss"}),
+         Plot("bars", {"metric": "fd/prior"})],
+        ["final_test_recon", "final_test_kl", "final_test_loss", "psnr/reconstruction",
+         "ssim/reconstruction", "lpips/reconstruction", "fd/prior"],
+        images=True),
+    Experiment(
+        "gan", "GAN, DCGAN and conditional GAN", "note 002, note 003, note 004",
+        "A GAN is a minimax game between a generator and a discriminator; early on the"
+        " discriminator's loss falls while the generator's rises; DCGAN's convolutions improve"
+        " the images; a conditional GAN controls the class of what it generates.",
+        "MLP GAN, DCGAN (strided (transposed) convolutions, BN) and a cGAN (the MLP GAN given the"
+        " one-hot class), non-saturating generator loss, Adam 2e-4 (β1 0.5). Samples from fixed"
+        " noise scored by the Fréchet distance in the features of the DAG's own Fashion-MNIST"
+        " classifier (no Inception weights needed), class accuracy of the cGAN's samples under"
+        " that classifier, LPIPS diversity (mean distance between random pairs of samples).",
+        [Check("MLP GAN: the discriminator's loss falls during epoch 1 (end − first point)",
+               "d_loss_early_change", {"architecture": "mlp"}, expect="less"),
+         Check("MLP GAN: the generator's loss rises during epoch 1", "g_loss_early_change",
+               {"architecture": "mlp"}),
+         Check("DCGAN's samples are closer to real images than the MLP GAN's (Fréchet distance)",
+               "fd/samples", {"architecture": "dcgan"}, {"architecture": "mlp"}, expect="less"),
+         Check("the cGAN controls the class: > 50% of its samples are classified as the class"
+               " asked for (chance: 10%)", "class_acc/samples", {"architecture": "cgan"},
+               threshold=0.5)],
+        [Plot("curves", {"y": "train_d_loss", "also": "train_g_loss"}),
+         Plot("curves", {"y": "train_d_real", "also": "train_d_fake"}),
+         Plot("bars", {"metric": "fd/samples"})],
+        ["fd/samples", "class_acc/samples", "lpips_diversity/samples", "final_train_d_loss",
+         "final_train_g_loss", "fd/real_train"],
+        images=True),
+    Experiment(
+        "image-metrics", "PSNR, SSIM and LPIPS on known distortions", "note 004",
+        "PSNR = 10·log10(s²/MSE) compares pixels; SSIM = luminance · contrast · structure compares"
+        " local statistics; LPIPS (deep features) tracks human perception best — for example a"
+        " 1-pixel shift, barely visible, costs much PSNR but little LPIPS.",
+        "Test images (a different random set per seed) under Gaussian noise, Gaussian blur, a shift"
+        " by 1–2 px and JPEG compression at several strengths; each version scored against its"
+        " original by our batched PSNR/SSIM (checked against scikit-image on every set) and LPIPS"
+        " (AlexNet; images resized to 32×32, grey repeated to 3 channels, in [−1, 1]).",
+        [Check("batched PSNR equals scikit-image's (max |difference| < 1e-4 dB)",
+               "psnr_vs_skimage_max_abs_diff", {}, expect="less", threshold=1e-4),
+         Check("batched SSIM equals scikit-image's (max |difference| < 1e-4)",
+               "ssim_vs_skimage_max_abs_diff", {}, expect="less", threshold=1e-4),
+         Check("PSNR rates a 1-px shift as worse than Gaussian noise σ = 0.1", "psnr/shift=1", {},
+               metric_b="psnr/noise=0.1", expect="less"),
+         Check("LPIPS rates the 1-px shift as closer to the original than the noise σ = 0.1",
+               "lpips/shift=1", {}, metric_b="lpips/noise=0.1", expect="less")],
+        [Plot("distortion_curves")],
+        ["psnr_vs_skimage_max_abs_diff", "ssim_vs_skimage_max_abs_diff", "psnr/shift=1",
+         "psnr/noise=0.1", "lpips/shift=1", "lpips/noise=0.1"],
+        images=True),
 ]
 BY_ID = {e.id: e for e in CATALOG}
 
@@ -247,18 +348,26 @@ def evaluate_checks(runs: pd.DataFrame) -> pd.DataFrame:
             continue
         for i, check in enumerate(experiment.checks):
             a = select(exp_runs, check.a)
-            b = select(exp_runs, check.b) if check.b is not None else None
+            b_runs = runs[runs["experiment"] == check.b_experiment] if check.b_experiment else exp_runs
+            b = select(b_runs, check.b) if check.b is not None else None
+            metric_b = check.metric_b or check.metric
+            if check.metric_b:  # two metrics of the same runs
+                b = a
             row = {"experiment": experiment.id, "check": i, "text": check.text,
                    "metric": check.metric, "expect": check.expect,
                    "a_variant": a["variant"].iloc[0] if len(a) else "",
-                   "b_variant": "" if b is None else (b["variant"].iloc[0] if len(b) else ""),
+                   "b_variant": "" if b is None else _describe_b(check, b),
                    "threshold": check.threshold if b is None else math.nan}
-            if a.empty or (b is not None and b.empty) or check.metric not in exp_runs:
+            measured = (check.metric in a and a[check.metric].notna().any()
+                        and (b is None or (metric_b in b and b[metric_b].notna().any())))
+            if a.empty or (b is not None and b.empty) or not measured:
                 rows.append({**row, "n": 0, "mean": math.nan, "ci_low": math.nan,
                              "ci_high": math.nan, "outcome": "not measured"})
                 continue
             if b is None:
                 result, reference = mean_ci(a[check.metric]), check.threshold
+            elif check.metric_b:
+                result, reference = paired_difference(a[check.metric], a[metric_b]), 0.0
             else:
                 pair = a.merge(b, on="seed", suffixes=("", "_b"))
                 result = paired_difference(pair[check.metric], pair[f"{check.metric}_b"])
@@ -267,6 +376,15 @@ def evaluate_checks(runs: pd.DataFrame) -> pd.DataFrame:
                          "outcome": outcome(result, check.expect, experiment.deterministic,
                                             reference)})
     return pd.DataFrame(rows)
+
+
+def _describe_b(check: Check, b: pd.DataFrame) -> str:
+    if b.empty:
+        return ""
+    if check.metric_b:
+        return check.metric_b
+    variant = b["variant"].iloc[0]
+    return f"{check.b_experiment}/{variant}" if check.b_experiment else variant
 
 
 def verdict(outcomes: list[str]) -> str:

@@ -184,11 +184,101 @@ def trajectories(history: pd.DataFrame, runs: pd.DataFrame) -> bytes:
     return _png(fig)
 
 
+def image_rows(rows: dict, size: float = 0.75) -> bytes:
+    """Rows of 28x28 grey images (tensors N x 1 x H x W in [0, 1]), one labelled row per entry."""
+    ncol = max(len(images) for images in rows.values())
+    fig, axes = plt.subplots(len(rows), ncol, figsize=(1.6 + size * ncol, size * len(rows) + 0.2),
+                             squeeze=False)
+    for r, (label, images) in enumerate(rows.items()):
+        for c in range(ncol):
+            ax = axes[r][c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.axis("off") if c >= len(images) else ax.imshow(
+                np.asarray(images[c]).squeeze(), cmap="gray", vmin=0, vmax=1)
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+        axes[r][0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    fig.subplots_adjust(wspace=0.04, hspace=0.08)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                   "Sneaker", "Bag", "Ankle boot"]
+
+
+def latent_scatter(codes, labels) -> bytes:
+    """The 2-D latent codes of test images, coloured by class."""
+    codes, labels = np.asarray(codes), np.asarray(labels)
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    for color, c in zip(_colors(10), range(10)):
+        points = codes[labels == c]
+        ax.scatter(points[:, 0], points[:, 1], s=5, color=color, label=FASHION_CLASSES[c])
+    ax.set_xlabel("z₁")
+    ax.set_ylabel("z₂")
+    ax.legend(fontsize=7, markerscale=2, loc="center left", bbox_to_anchor=(1, 0.5))
+    ax.set_title("latent codes of test images", fontsize=10)
+    return _png(fig)
+
+
+def distortion_curves(image_scores: pd.DataFrame) -> bytes:
+    """PSNR, SSIM and LPIPS against distortion strength, one row per distortion (mean over seeds,
+    band = 95% CI); below, PSNR against LPIPS for every set: where the metrics disagree."""
+    frame = image_scores[image_scores["kind"] == "pairs"].copy()
+    parts = frame["set"].str.split("=", n=1, expand=True)
+    frame["distortion"], frame["strength"] = parts[0], parts[1].astype(float)
+    kinds = list(dict.fromkeys(frame["distortion"]))
+    metrics = [m for m in ("psnr", "ssim", "lpips") if frame[m].notna().any()]
+    scatter = "lpips" in metrics
+    fig = plt.figure(figsize=(3.2 * len(metrics), 2.3 * len(kinds) + 3.6 * scatter))
+    grid = fig.add_gridspec(len(kinds) + scatter, len(metrics),
+                            height_ratios=[1] * len(kinds) + [1.6] * scatter)
+    labels = {"noise": "noise σ", "blur": "blur σ (px)", "shift": "shift (px)", "jpeg": "JPEG quality"}
+    colors = dict(zip(kinds, _colors(len(kinds))))
+    for r, kind in enumerate(kinds):
+        subset = frame[frame["distortion"] == kind]
+        for c, metric in enumerate(metrics):
+            rows = [(s, mean_ci(g[metric])) for s, g in subset.groupby("strength")]
+            x = [s for s, _ in rows]
+            ax = fig.add_subplot(grid[r, c])
+            ax.plot(x, [st["mean"] for _, st in rows], "o-", color=colors[kind])
+            ax.fill_between(x, [st["ci_low"] for _, st in rows], [st["ci_high"] for _, st in rows],
+                            color=colors[kind], alpha=0.2, lw=0)
+            if kind == "jpeg":
+                ax.invert_xaxis()  # stronger distortion to the right, as for the others
+            ax.set_xlabel(labels.get(kind, kind), fontsize=8)
+            ax.set_ylabel(f"{metric} ({'lower' if metric == 'lpips' else 'higher'} = closer)",
+                          fontsize=8)
+            ax.grid(alpha=0.3)
+    if scatter:
+        ax = fig.add_subplot(grid[-1, :])
+        means = frame.groupby(["distortion", "strength"])[["psnr", "lpips"]].mean().reset_index()
+        for kind in kinds:
+            sub = means[means["distortion"] == kind]
+            ax.scatter(sub["psnr"], sub["lpips"], color=colors[kind], label=kind, s=30)
+            for row in sub.itertuples():
+                ax.annotate(f"{row.strength:g}", (row.psnr, row.lpips), fontsize=7,
+                            xytext=(3, 3), textcoords="offset points")
+        ax.set_xlabel("PSNR (dB)")
+        ax.set_ylabel("LPIPS")
+        ax.set_title("every set: similar PSNR with different LPIPS is where the metrics disagree",
+                     fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return _png(fig)
+
+
 PLOTTERS = {"curves": curves, "bars": bars, "lr_sensitivity": lr_sensitivity,
             "layer_profile": layer_profile, "trajectories": trajectories}
 
 
-def draw(kind: str, options: dict, history: pd.DataFrame, runs: pd.DataFrame) -> bytes:
+def draw(kind: str, options: dict, history: pd.DataFrame, runs: pd.DataFrame,
+         image_scores: pd.DataFrame | None = None) -> bytes:
+    if kind == "distortion_curves":
+        return distortion_curves(image_scores, **options)
     if kind in ("bars", "lr_sensitivity"):
         return PLOTTERS[kind](runs, **options)
     return PLOTTERS[kind](history, runs, **options)

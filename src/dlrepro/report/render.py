@@ -81,9 +81,41 @@ def _b64(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def build_context(tables: Path, determinism: str | None, config_hash: str) -> dict:
+def _image_figures(runs_root: Path | None, exp_runs: pd.DataFrame) -> list[dict]:
+    """Each variant's figure_*.png, from its lowest seed's run folder."""
+    if runs_root is None:
+        return []
+    titles = {"grid": "images", "latent": "latent space (test images)",
+              "interpolation": "interpolations in latent space"}
+    blocks = []
+    for variant, group in exp_runs.groupby("variant", sort=False):
+        seed = int(group["seed"].min())
+        folder = runs_root / group["experiment"].iloc[0] / variant / f"seed{seed}"
+        figures = [{"title": titles.get(path.stem[7:], path.stem[7:]), "src": _b64(path.read_bytes())}
+                   for name in titles for path in [folder / f"figure_{name}.png"] if path.exists()]
+        if figures:
+            blocks.append({"variant": variant, "seed": seed, "figures": figures})
+    return blocks
+
+
+def _lpips_banner(scoring: pd.DataFrame) -> dict | None:
+    """A warning when LPIPS was unavailable or its weights are not the published ones."""
+    if scoring.empty:
+        return None
+    missing = scoring[~scoring["lpips_available"].astype(bool)]
+    if len(missing):
+        return {"level": "unavailable", "message": missing["lpips_message"].iloc[0]}
+    unofficial = scoring[~scoring["lpips_official"].astype(bool)]
+    if len(unofficial):
+        return {"level": "unofficial", "message": unofficial["lpips_message"].iloc[0]}
+    return None
+
+
+def build_context(tables: Path, determinism: str | None, config_hash: str,
+                  runs_root: Path | None = None) -> dict:
     runs, variants, paired = _read(tables, "runs"), _read(tables, "variants"), _read(tables, "paired")
     history, checks = _read(tables, "history"), _read(tables, "checks")
+    image_scores, scoring = _read(tables, "image_scores"), _read(tables, "scoring")
     sections = []
     for experiment in CATALOG:
         exp_runs = runs[runs["experiment"] == experiment.id] if len(runs) else runs
@@ -91,7 +123,9 @@ def build_context(tables: Path, determinism: str | None, config_hash: str) -> di
             continue
         exp_history = history[history["experiment"] == experiment.id] if len(history) else history
         exp_checks = checks[checks["experiment"] == experiment.id] if len(checks) else checks
-        figures = [_b64(plots.draw(p.kind, p.options, exp_history, exp_runs))
+        exp_scores = (image_scores[image_scores["experiment"] == experiment.id]
+                      if len(image_scores) else image_scores)
+        figures = [_b64(plots.draw(p.kind, p.options, exp_history, exp_runs, exp_scores))
                    for p in experiment.plots]
         extra = _read(tables, "gradients") if experiment.id == "backprop" else pd.DataFrame()
         sections.append({
@@ -106,13 +140,18 @@ def build_context(tables: Path, determinism: str | None, config_hash: str) -> di
             "extra": [{k: fmt(v, 10) if isinstance(v, float) else v for k, v in row.items()}
                       for row in extra.drop(columns=["experiment", "variant", "seed"],
                                             errors="ignore").to_dict("records")],
+            "images": _image_figures(runs_root, exp_runs) if experiment.images else [],
             "n_runs": len(exp_runs),
             "seconds": fmt(float(exp_runs["train_seconds"].sum()), 3),
         })
     determinism_result = read_json(determinism) if determinism and Path(determinism).exists() else None
     timings = runs[["experiment", "variant", "seed", "status", "train_seconds"]].copy() if len(runs) else runs
+    classifier_acc = (runs["classifier_test_acc"].dropna()
+                      if "classifier_test_acc" in runs else pd.Series(dtype=float))
     return {
         "sections": sections,
+        "lpips_banner": _lpips_banner(scoring),
+        "classifier_acc": fmt(float(classifier_acc.iloc[0])) if len(classifier_acc) else None,
         "rule": CATALOG_DOC.split("Verdict rule (written in the report too):")[1].strip(),
         "provenance": {
             "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -130,9 +169,10 @@ def build_context(tables: Path, determinism: str | None, config_hash: str) -> di
 
 
 def render(tables: str | Path, out: str | Path, determinism: str | None = None,
-           config_hash: str = "") -> None:
+           config_hash: str = "", runs_root: str | Path | None = None) -> None:
     env = Environment(loader=PackageLoader("dlrepro", "report/templates"),
                       autoescape=select_autoescape(["html", "j2"]))
-    html = env.get_template("index.html.j2").render(**build_context(Path(tables), determinism,
-                                                                    config_hash))
+    context = build_context(Path(tables), determinism, config_hash,
+                            Path(runs_root) if runs_root else None)
+    html = env.get_template("index.html.j2").render(**context)
     atomic_write_text(out, html)

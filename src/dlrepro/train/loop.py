@@ -72,7 +72,7 @@ def train_epoch(model, optimizer, train: Split, batch_size: int, order_seed: int
     return loss_sum / n, correct.float() / n
 
 
-def _load_checkpoint(path: Path, spec_hash: str):
+def load_checkpoint(path: Path, spec_hash: str):
     if not path.exists():
         return None
     try:
@@ -121,7 +121,7 @@ def _train(spec: dict, out_dir: Path, cache: dict, device: torch.device, progres
                                      derive_seed(seed, experiment, f"probe{epoch}"))
         return dict(zip(measured, torch.stack(list(measured.values())).tolist())) if measured else {}
 
-    checkpoint = _load_checkpoint(out_dir / CHECKPOINT, spec_hash)
+    checkpoint = load_checkpoint(out_dir / CHECKPOINT, spec_hash)
     if checkpoint:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])

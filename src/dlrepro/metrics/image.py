@@ -1,0 +1,102 @@
+"""Image-quality metrics of note 004, batched in torch, plus scikit-image as the reference.
+
+Images are float tensors N x 1 x H x W (or N x H x W) with values in [0, 1] (data range 1).
+
+* PSNR = 10 · log10(s² / MSE), per image (s = data range).
+* SSIM = luminance · contrast · structure, computed exactly like scikit-image's
+  `structural_similarity(..., data_range=1)` defaults: a 7 x 7 uniform window, sample covariance
+  (N/(N-1)), K1 = 0.01, K2 = 0.03, the mean over the window positions that fit in the image.
+  (skimage filters with `mode='reflect'` and then crops the border the reflection touched, which
+  is the same as a valid box filter.) Batched in float64 it agrees with skimage to ~1e-15.
+* Fréchet distance between two feature sets (the FID formula, on our own classifier's features).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+SSIM_WINDOW = 7
+SSIM_K1, SSIM_K2 = 0.01, 0.03
+CHUNK = 64  # images per SSIM chunk: small enough to stay in CPU cache
+
+
+def _as_batch(images: torch.Tensor) -> torch.Tensor:
+    images = torch.as_tensor(images)
+    if images.dim() == 2:
+        images = images[None, None]
+    elif images.dim() == 3:
+        images = images[:, None]
+    return images.to(torch.float64)
+
+
+def psnr(reference: torch.Tensor, candidate: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+    """Per-image PSNR in dB (inf for identical images)."""
+    x, y = _as_batch(reference), _as_batch(candidate)
+    mse = (x - y).pow(2).flatten(1).mean(1)
+    return 10 * torch.log10(data_range ** 2 / mse)
+
+
+def ssim(reference: torch.Tensor, candidate: torch.Tensor, data_range: float = 1.0,
+         dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """Per-image mean SSIM, equal to skimage.metrics.structural_similarity (grey, defaults)."""
+    x, y = _as_batch(reference).to(dtype), _as_batch(candidate).to(dtype)
+    height, width = x.shape[-2:]
+    if min(height, width) < SSIM_WINDOW:
+        raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW}, got {height}x{width}")
+    box_h, box_w = _box_matrix(height, dtype), _box_matrix(width, dtype)
+    return torch.cat([_ssim_chunk(x[i:i + CHUNK], y[i:i + CHUNK], box_h, box_w, data_range)
+                      for i in range(0, len(x), CHUNK)])
+
+
+def _box_matrix(n: int, dtype) -> torch.Tensor:
+    """n x (n - 6) matrix whose columns average 7 neighbours: a valid 1-D box filter."""
+    rows, cols = torch.arange(n)[:, None], torch.arange(n - SSIM_WINDOW + 1)[None]
+    return ((rows >= cols) & (rows < cols + SSIM_WINDOW)).to(dtype) / SSIM_WINDOW
+
+
+def _ssim_chunk(x, y, box_h, box_w, data_range: float) -> torch.Tensor:
+    # The separable box filter as two matrix products over a small chunk (it stays in cache):
+    # ~4x faster on CPU than avg_pool2d, and exact.
+    n, width = len(x), x.shape[-1]
+    maps = torch.cat([x, y, x * x, y * y, x * y], dim=1)
+    filtered = box_h.T @ (maps.reshape(-1, width) @ box_w).reshape(n, 5, -1, box_w.shape[1])
+    ux, uy, uxx, uyy, uxy = filtered.unbind(1)
+    cov_norm = SSIM_WINDOW ** 2 / (SSIM_WINDOW ** 2 - 1)  # sample covariance, as skimage
+    vx, vy, vxy = cov_norm * (uxx - ux * ux), cov_norm * (uyy - uy * uy), cov_norm * (uxy - ux * uy)
+    c1, c2 = (SSIM_K1 * data_range) ** 2, (SSIM_K2 * data_range) ** 2
+    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux ** 2 + uy ** 2 + c1) * (vx + vy + c2))
+    return s.flatten(1).mean(1, dtype=torch.float64)
+
+
+def psnr_skimage(reference, candidate, data_range: float = 1.0) -> np.ndarray:
+    """The reference implementation, one image at a time."""
+    from skimage.metrics import peak_signal_noise_ratio
+
+    x, y = _as_batch(reference).numpy(), _as_batch(candidate).numpy()
+    return np.array([peak_signal_noise_ratio(a[0], b[0], data_range=data_range)
+                     for a, b in zip(x, y)])
+
+
+def ssim_skimage(reference, candidate, data_range: float = 1.0) -> np.ndarray:
+    from skimage.metrics import structural_similarity
+
+    x, y = _as_batch(reference).numpy(), _as_batch(candidate).numpy()
+    return np.array([structural_similarity(a[0], b[0], data_range=data_range)
+                     for a, b in zip(x, y)])
+
+
+def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
+    """‖μa − μb‖² + Tr(Σa + Σb − 2 (Σa Σb)^½) between two sets of feature vectors (rows)."""
+    from scipy import linalg
+
+    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean = linalg.sqrtm(cov_a @ cov_b)
+    if not np.isfinite(covmean).all():  # near-singular product: regularise, as pytorch-fid does
+        offset = np.eye(len(cov_a)) * 1e-6
+        covmean = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
+    covmean = covmean.real  # tiny imaginary parts are numerical noise
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b)
+                 - 2 * np.trace(covmean))

@@ -1,0 +1,135 @@
+"""The scoring stage: rate what the image runs left in their folders, without re-training.
+
+For each run folder's outputs.pt:
+  pair sets    (reference, candidate) images -> PSNR, SSIM (batched torch; scikit-image on the
+               first images as a cross-check), LPIPS when available
+  sample sets  generated images -> Fréchet distance to real test images in the features of the
+               DAG's own classifier, class accuracy (when the samples have intended labels),
+               LPIPS diversity (mean distance between random pairs of samples)
+Writes one JSON per run: {"metrics": {...}, "sets": [...], "lpips": {...}}.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dlrepro.data.fashion_mnist import MEAN, STD, load_cache
+from dlrepro.io import read_json, write_json
+from dlrepro.metrics import image, perceptual
+
+CROSSCHECK_IMAGES = 100
+DIVERSITY_PAIRS = 500
+
+
+class FeatureClassifier:
+    """The classifier trained by the DAG; features = the input of its last linear layer."""
+
+    def __init__(self, run_dir: str | Path):
+        from dlrepro.models import build_model
+
+        run_dir = Path(run_dir)
+        self.settings = read_json(run_dir / "run.json")["spec"]["settings"]
+        self.test_acc = read_json(run_dir / "metrics.json")["test_acc"]
+        self.model = build_model(self.settings)
+        state = torch.load(run_dir / "checkpoint.pt", weights_only=False)["model"]
+        self.model.load_state_dict(state)
+        self.model.eval()
+        last = [m for m in self.model.modules() if isinstance(m, torch.nn.Linear)][-1]
+        last.register_forward_hook(lambda module, inputs, output: setattr(self, "_features", inputs[0]))
+
+    @torch.no_grad()
+    def __call__(self, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """(features, predicted classes) of images in [0, 1]."""
+        features, predictions = [], []
+        for i in range(0, len(images), 1000):
+            logits = self.model((images[i:i + 1000] - MEAN) / STD)
+            features.append(self._features.double())
+            predictions.append(logits.argmax(1))
+        return torch.cat(features).numpy(), torch.cat(predictions).numpy()
+
+
+def _mean(values) -> float:
+    values = np.asarray(values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if len(finite) else math.inf
+
+
+class Scorer:
+    def __init__(self, classifier_dir, data_path, torch_home, lpips_mode: str = "auto"):
+        self.classifier = FeatureClassifier(classifier_dir)
+        self.cache = load_cache(data_path)
+        self.lpips_status = perceptual.status(torch_home, lpips_mode)
+        self.lpips = perceptual.load(torch_home) if self.lpips_status.available else None
+        self._real: dict[int, tuple] = {}
+
+    def real_features(self, n: int):
+        """Features of the first n test images, and of n training images (the 'real' floor)."""
+        if n not in self._real:
+            test = self.cache["test_images"][:n].float().div(255)[:, None]
+            train = self.cache["train_images"][-n:].float().div(255)[:, None]
+            self._real[n] = (self.classifier(test)[0], self.classifier(train)[0])
+        return self._real[n]
+
+    def score(self, outputs: dict) -> tuple[dict, list[dict]]:
+        metrics, sets = {}, []
+        for name, (reference, candidate) in outputs["pairs"].items():
+            row = {"set": name, "kind": "pairs", "n": len(reference),
+                   "psnr": _mean(image.psnr(reference, candidate)),
+                   "ssim": _mean(image.ssim(reference, candidate))}
+            k = min(CROSSCHECK_IMAGES, len(reference))
+            row["psnr_vs_skimage"] = float(np.nan_to_num(np.abs(
+                image.psnr(reference[:k], candidate[:k]).numpy()
+                - image.psnr_skimage(reference[:k], candidate[:k])), nan=0.0).max())
+            row["ssim_vs_skimage"] = float(np.abs(image.ssim(reference[:k], candidate[:k]).numpy()
+                                                  - image.ssim_skimage(reference[:k], candidate[:k])).max())
+            row["lpips"] = (_mean(perceptual.distance(self.lpips, reference, candidate))
+                            if self.lpips else math.nan)
+            sets.append(row)
+            for metric in ("psnr", "ssim", "lpips"):
+                metrics[f"{metric}/{name}"] = row[metric]
+        if outputs["pairs"]:  # largest disagreement with scikit-image over all pair sets
+            metrics["psnr_vs_skimage_max_abs_diff"] = max(r["psnr_vs_skimage"] for r in sets)
+            metrics["ssim_vs_skimage_max_abs_diff"] = max(r["ssim_vs_skimage"] for r in sets)
+        for name, samples in outputs["samples"].items():
+            real_test, real_train = self.real_features(len(samples))
+            features, predicted = self.classifier(samples)
+            row = {"set": name, "kind": "samples", "n": len(samples),
+                   "fd": image.frechet_distance(features, real_test),
+                   "fd_real_train": image.frechet_distance(real_train, real_test)}
+            labels = outputs["sample_labels"].get(name)
+            row["class_acc"] = (float((predicted == labels.numpy()).mean())
+                                if labels is not None else math.nan)
+            row["lpips_diversity"] = math.nan
+            if self.lpips:
+                g = torch.Generator().manual_seed(0)
+                a = torch.randint(len(samples), (DIVERSITY_PAIRS,), generator=g)
+                b = (a + 1 + torch.randint(len(samples) - 1, (DIVERSITY_PAIRS,), generator=g)) % len(samples)
+                row["lpips_diversity"] = _mean(perceptual.distance(self.lpips, samples[a], samples[b]))
+            sets.append(row)
+            for metric in ("fd", "class_acc", "lpips_diversity"):
+                if not (metric == "class_acc" and labels is None):
+                    metrics[f"{metric}/{name}"] = row[metric]
+            metrics["fd/real_train"] = row["fd_real_train"]
+        return metrics, sets
+
+    def lpips_info(self) -> dict:
+        s = self.lpips_status
+        return {"available": s.available, "file": s.file, "sha256": s.sha256,
+                "official": s.official, "message": s.message}
+
+
+def score_runs(run_dirs: list[str | Path], outs: list[str | Path], classifier_dir, data_path,
+               torch_home, lpips_mode: str = "auto") -> None:
+    scorer = Scorer(classifier_dir, data_path, torch_home, lpips_mode)
+    for run_dir, out in zip(run_dirs, outs):
+        run_dir = Path(run_dir)
+        if read_json(run_dir / "metrics.json")["status"] == "diverged":
+            metrics, sets = {}, []  # NaN images: nothing to score (the run reports its status)
+        else:
+            metrics, sets = scorer.score(torch.load(run_dir / "outputs.pt", weights_only=False))
+        metrics["classifier_test_acc"] = scorer.classifier.test_acc
+        write_json(out, {"run": str(run_dir), "metrics": metrics, "sets": sets,
+                         "lpips": scorer.lpips_info()})
