@@ -27,6 +27,8 @@ FILES = {
 }
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
            "Bag", "Ankle boot"]
+CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+           "Bag", "Ankle boot"]
 MEAN, STD = 0.2860, 0.3530  # training-set pixel statistics, used to standardise inputs
 
 INSTALL_HINT = (

@@ -261,8 +261,8 @@ CATALOG = [
         " discriminator's loss falls while the generator's rises; DCGAN's convolutions improve"
         " the images; a conditional GAN controls the class of what it generates.",
         "MLP GAN, DCGAN (strided (transposed) convolutions, BN) and a cGAN (the MLP GAN given the"
-        " one-hot class), non-saturating generator loss, Adam 2e-4 (β1 0.5). Samples from fixed"
-        " noise scored by the Fréchet distance in the features of the DAG's own Fashion-MNIST"
+        " one-hot class), non-saturating generator loss, Adam (β1 0.5). Samples from fixed noise"
+        " scored by the Fréchet distance in the features of the DAG's own Fashion-MNIST"
         " classifier (no Inception weights needed), class accuracy of the cGAN's samples under"
         " that classifier, LPIPS diversity (mean distance between random pairs of samples).",
         [Check("MLP GAN: the discriminator's loss falls during epoch 1 (end − first point)",

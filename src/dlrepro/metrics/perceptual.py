@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +69,9 @@ def load(torch_home: str | Path):
     os.environ["TORCH_HOME"] = str(torch_home)
     if not weights_path(torch_home).exists():  # never let torchvision download or go random
         raise WeightsMissing(f"{weights_path(torch_home)} is missing")
-    model = lpips.LPIPS(net="alex", verbose=False).eval()
+    with warnings.catch_warnings():  # lpips 0.1.4 still passes torchvision's old `pretrained=`
+        warnings.simplefilter("ignore", UserWarning)
+        model = lpips.LPIPS(net="alex", verbose=False).eval()
     for p in model.parameters():
         p.requires_grad_(False)
     return model

@@ -126,7 +126,8 @@ class GAN(nn.Module):
         z = torch.randn(len(x), self.latent, generator=generator).to(x.device)
         samples = (self.generate(z, labels) + 1) / 2
         if self.conditional:   # one row per class
-            grid = {f"class {c}": samples[labels == c][:10] for c in range(CLASSES)}
+            from dlrepro.data.fashion_mnist import CLASSES as NAMES
+            grid = {NAMES[c]: samples[labels == c][:10] for c in range(CLASSES)}
         else:
             grid = {f"samples {r + 1}": samples[10 * r:10 * r + 10] for r in range(4)}
         return {"pairs": {}, "samples": {"samples": samples},

@@ -206,17 +206,15 @@ def image_rows(rows: dict, size: float = 0.75) -> bytes:
     return buffer.getvalue()
 
 
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                   "Sneaker", "Bag", "Ankle boot"]
-
-
 def latent_scatter(codes, labels) -> bytes:
     """The 2-D latent codes of test images, coloured by class."""
+    from dlrepro.data.fashion_mnist import CLASSES
+
     codes, labels = np.asarray(codes), np.asarray(labels)
     fig, ax = plt.subplots(figsize=(6.5, 5))
     for color, c in zip(_colors(10), range(10)):
         points = codes[labels == c]
-        ax.scatter(points[:, 0], points[:, 1], s=5, color=color, label=FASHION_CLASSES[c])
+        ax.scatter(points[:, 0], points[:, 1], s=5, color=color, label=CLASSES[c])
     ax.set_xlabel("z₁")
     ax.set_ylabel("z₂")
     ax.legend(fontsize=7, markerscale=2, loc="center left", bbox_to_anchor=(1, 0.5))

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from dlrepro.config import stable_hash
 from dlrepro.data import split_fashion_mnist
+from dlrepro.data.fashion_mnist import CLASSES
 from dlrepro.io import atomic_torch_save, atomic_write_bytes
 from dlrepro.models import count_parameters
 from dlrepro.provenance import device_description
@@ -195,5 +196,5 @@ def _interpolations(codes, labels, decode, steps: int = 10) -> dict:
         start = codes[(labels == a).nonzero()[0, 0]]
         end = codes[(labels == b).nonzero()[0, 0]]
         t = torch.linspace(0, 1, steps, device=codes.device)[:, None]
-        rows[f"class {a} → {b}"] = decode(start + t * (end - start)).cpu()
+        rows[f"{CLASSES[a]} → {CLASSES[b]}"] = decode(start + t * (end - start)).cpu()
     return rows
