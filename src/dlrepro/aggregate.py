@@ -22,7 +22,7 @@ from dlrepro.io import atomic_write_bytes, atomic_write_text, read_json
 from dlrepro.metrics.stats import mean_ci, paired_difference
 
 KEYS = ["experiment", "variant", "seed"]
-TIMINGS = ["train_seconds", "epoch_seconds"]
+TIMINGS = ["train_seconds", "epoch_seconds", "words_per_second"]
 
 
 def score_path(scores_root: str | Path, experiment: str, variant: str, seed: int) -> Path:

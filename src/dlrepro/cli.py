@@ -2,6 +2,7 @@
 
   dlrepro validate-config FILE...        check a config (named key on error), list its runs
   dlrepro prepare-data --out PATH        verify Fashion-MNIST and cache it as one tensor file
+  dlrepro prepare-corpus --out PATH      build the word2vec corpus from packaged text
   dlrepro train --spec JSON [--out DIR]  runs (classifier, landscape or backprop): one spec, or
                                          a list of specs written under --root
   dlrepro determinism --spec JSON ...    re-train a run in a scratch folder, compare metrics bytes
@@ -38,6 +39,10 @@ def _train(args) -> None:
         if family == "backprop":
             from dlrepro.experiments import backprop
             backprop.run(spec, out)
+            continue
+        if family == "word2vec":
+            from dlrepro.experiments import word2vec
+            word2vec.run(spec, out, args.corpus)
             continue
         from dlrepro.data.fashion_mnist import load_cache
         cache = cache or load_cache(args.data)  # load once for all the runs of this job
@@ -82,6 +87,12 @@ def _validate_config(args) -> None:
     for experiment, count in by_experiment.items():
         print(f"{experiment}: {count} runs")
     print(f"OK: {len(runs)} runs")
+
+
+def _prepare_corpus(args) -> None:
+    from dlrepro.data.text_corpus import build
+    info = build(args.sources, args.out, args.path, args.wordnet_dir)
+    print(f"{info['total_tokens']:,} tokens in {info['lines']:,} lines ({info['tokens']})")
 
 
 def _prepare_data(args) -> None:
@@ -149,11 +160,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     p.set_defaults(func=_prepare_data)
 
+    p = sub.add_parser("prepare-corpus", help="build the word2vec corpus from packaged text")
+    p.add_argument("--sources", nargs="+", default=["enwiki", "wordnet"],
+                   choices=["enwiki", "wordnet", "file", "synthetic"])
+    p.add_argument("--path", help="plain-text file for the 'file' source")
+    p.add_argument("--wordnet-dir", default="/usr/share/wordnet")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_prepare_corpus)
+
     for name, func in (("train", _train), ("determinism", _determinism)):
         p = sub.add_parser(name, help="train one run" if name == "train" else
                            "re-train one run and compare its metrics.json bytes")
         p.add_argument("--spec", required=True, help="run spec as JSON (written by the Snakefile)")
         p.add_argument("--data", default="results/data/fashion-mnist.pt")
+        p.add_argument("--corpus", default="results/data/corpus.txt", help="word2vec corpus")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--gpu-slots", type=int, default=1,
                        help="concurrent jobs per GPU (see dlrepro.train.gpu_slots)")

@@ -153,8 +153,11 @@ def expand_runs(config: dict) -> list[Run]:
     for experiment, spec in config["experiments"].items():
         grid = spec.get("grid", {})
         seeds = spec.get("seeds", config["seeds"])
+        excluded = spec.get("exclude", [])
         for values in itertools.product(*grid.values()):
             axes = dict(zip(grid.keys(), values))
+            if any(all(axes.get(k) == v for k, v in rule.items()) for rule in excluded):
+                continue
             settings = {**copy.deepcopy(spec["base"]), **copy.deepcopy(axes)}
             errors = list(settings_validator.iter_errors(settings))
             if errors:

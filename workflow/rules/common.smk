@@ -15,8 +15,9 @@ except ConfigError as err:
     raise WorkflowError(f"Invalid configuration:\n{err}")
 
 DATA = "results/data/fashion-mnist.pt"
+CORPUS = "results/data/corpus.txt"
 CONFIG_HASH = stable_hash(config)
-NO_DATA_FAMILIES = ("surface", "backprop")           # every other family reads Fashion-MNIST
+NO_DATA_FAMILIES = ("surface", "backprop", "word2vec")  # the others read Fashion-MNIST
 IMAGE_FAMILIES = ("ae", "vae", "gan", "distortions")  # runs that the scoring stage rates
 FEATURE_CLASSIFIER = classifier_run(config)
 FEATURE_CLASSIFIER_DIR = "results/scoring/classifier"
@@ -56,6 +57,17 @@ def variant_runs(experiment, variant):
 
 def all_run_metrics():
     return [f"{path}/metrics.json" for path in RUNS]
+
+
+def uses_corpus():
+    return any(run.settings["model"] == "word2vec" for run in RUNS.values())
+
+
+def train_inputs(experiment, variant):
+    family = variant_runs(experiment, variant)[0].settings["model"]
+    if family == "word2vec":
+        return [CORPUS]
+    return [] if family in NO_DATA_FAMILIES else [DATA]
 
 
 def is_image_experiment(experiment):

@@ -8,10 +8,7 @@ for _experiment, _seeds in SEEDS.items():
         name:
             train_rule_name(_experiment)
         input:
-            data=lambda w, e=_experiment: (
-                [] if variant_runs(e, w.variant)[0].settings["model"] in NO_DATA_FAMILIES
-                else DATA
-            ),
+            data=lambda w, e=_experiment: train_inputs(e, w.variant),
         output:
             metrics=[f"results/runs/{_experiment}/{{variant}}/seed{s}/metrics.json" for s in _seeds],
             run=[f"results/runs/{_experiment}/{{variant}}/seed{s}/run.json" for s in _seeds],
@@ -19,6 +16,7 @@ for _experiment, _seeds in SEEDS.items():
             specs=lambda w, e=_experiment: json.dumps(
                 [run.spec(config) for run in variant_runs(e, w.variant)], sort_keys=True),
             data=DATA,
+            corpus=CORPUS,
             gpu_slots=config["slots_per_gpu"],
         log:
             f"results/logs/train/{_experiment}/{{variant}}.log",
@@ -27,6 +25,7 @@ for _experiment, _seeds in SEEDS.items():
             gpu_slots=1 if config["device"] != "cpu" else 0,
         shell:
             "dlrepro train --spec {params.specs:q} --root results/runs --data {params.data} "
+            "--corpus {params.corpus} "
             "--gpu-slots {params.gpu_slots} 2> {log:q}"
 
 

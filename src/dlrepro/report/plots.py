@@ -269,14 +269,38 @@ def distortion_curves(image_scores: pd.DataFrame) -> bytes:
     return _png(fig)
 
 
+def quality_vs_time(runs: pd.DataFrame, quality: str = "ws353_spearman",
+                    speed: str = "words_per_second") -> bytes:
+    """Each variant's quality against its training speed (mean ± 95% CI over seeds)."""
+    variants = list(dict.fromkeys(runs["variant"]))
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    for color, variant in zip(_colors(len(variants)), variants):
+        group = runs[runs["variant"] == variant]
+        q, v = mean_ci(group[quality]), mean_ci(group[speed])
+        marker = "s" if "implementation=gensim" in variant else "o"
+        ax.errorbar(v["mean"], q["mean"], xerr=[[v["mean"] - v["ci_low"]], [v["ci_high"] - v["mean"]]]
+                    if np.isfinite(v["ci_low"]) else None,
+                    yerr=[[q["mean"] - q["ci_low"]], [q["ci_high"] - q["mean"]]]
+                    if np.isfinite(q["ci_low"]) else None,
+                    fmt=marker, color=color, label=variant.replace("implementation=", ""), capsize=3)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"{speed.replace('_', ' ')} (log scale; squares = gensim)")
+    ax.set_ylabel(quality)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
+    ax.set_title("quality against training speed", fontsize=10)
+    return _png(fig)
+
+
 PLOTTERS = {"curves": curves, "bars": bars, "lr_sensitivity": lr_sensitivity,
-            "layer_profile": layer_profile, "trajectories": trajectories}
+            "layer_profile": layer_profile, "trajectories": trajectories,
+            "quality_vs_time": quality_vs_time}
 
 
 def draw(kind: str, options: dict, history: pd.DataFrame, runs: pd.DataFrame,
          image_scores: pd.DataFrame | None = None) -> bytes:
     if kind == "distortion_curves":
         return distortion_curves(image_scores, **options)
-    if kind in ("bars", "lr_sensitivity"):
+    if kind in ("bars", "lr_sensitivity", "quality_vs_time"):
         return PLOTTERS[kind](runs, **options)
     return PLOTTERS[kind](history, runs, **options)

@@ -70,7 +70,7 @@ def _check_rows(checks: pd.DataFrame):
     for r in checks.itertuples():
         paired = bool(r.b_variant)
         compared = f"{r.a_variant} − {r.b_variant}" if paired else r.a_variant
-        reference = "0" if paired else fmt(r.threshold)
+        reference = fmt(r.threshold)
         rows.append({"text": r.text, "metric": r.metric, "compared": compared,
                      "expect": ("> " if r.expect == "greater" else "< ") + reference, "n": r.n,
                      "estimate": fmt_ci(r.mean, r.ci_low, r.ci_high), "outcome": r.outcome})
@@ -79,6 +79,19 @@ def _check_rows(checks: pd.DataFrame):
 
 def _b64(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def _extra_table(tables: Path, name: str) -> pd.DataFrame:
+    """A per-run table as shown: neighbour lists one line per word, others as they are."""
+    table = _read(tables, name)
+    if table.empty:
+        return table
+    table = table[table["seed"] == table.groupby("variant")["seed"].transform("min")]
+    if name == "neighbours":
+        table = (table.sort_values("rank").groupby(["variant", "word"], sort=False)["neighbour"]
+                 .agg(", ".join).unstack("word").reset_index())
+        return table
+    return table.drop(columns=["experiment", "variant", "seed"], errors="ignore")
 
 
 def _image_figures(runs_root: Path | None, exp_runs: pd.DataFrame) -> list[dict]:
@@ -127,7 +140,7 @@ def build_context(tables: Path, determinism: str | None, config_hash: str,
                       if len(image_scores) else image_scores)
         figures = [_b64(plots.draw(p.kind, p.options, exp_history, exp_runs, exp_scores))
                    for p in experiment.plots]
-        extra = _read(tables, "gradients") if experiment.id == "backprop" else pd.DataFrame()
+        extra = _extra_table(tables, experiment.extra_table[0]) if experiment.extra_table else pd.DataFrame()
         sections.append({
             "id": experiment.id, "title": experiment.title, "notes": experiment.notes,
             "claim": experiment.claim, "setting": experiment.setting,
@@ -137,9 +150,9 @@ def build_context(tables: Path, determinism: str | None, config_hash: str,
                                       experiment.table_metrics),
             "paired": _paired_table(paired[paired["experiment"] == experiment.id]
                                     if len(paired) else paired, experiment.table_metrics),
+            "extra_title": experiment.extra_table[1] if experiment.extra_table else "",
             "extra": [{k: fmt(v, 10) if isinstance(v, float) else v for k, v in row.items()}
-                      for row in extra.drop(columns=["experiment", "variant", "seed"],
-                                            errors="ignore").to_dict("records")],
+                      for row in extra.to_dict("records")],
             "images": _image_figures(runs_root, exp_runs) if experiment.images else [],
             "n_runs": len(exp_runs),
             "seconds": fmt(float(exp_runs["train_seconds"].sum()), 3),

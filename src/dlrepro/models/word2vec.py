@@ -1,0 +1,238 @@
+"""Word2vec in PyTorch (notes 000 §7 and 001): CBOW and skip-gram, with a full softmax,
+hierarchical softmax (a Huffman tree) or negative sampling as the output layer.
+
+It follows the reference implementation (word2vec.c, and gensim which copies it):
+* vocabulary of words seen ≥ min_count times, sorted by count;
+* frequent words dropped at random: keep with probability (√(f/(s·T)) + 1)·s·T/f
+  (f = count, T = corpus tokens, s = `sample`), fresh draw each epoch;
+* dynamic window: each centre word uses a window b ~ U{1..window} (near words count more);
+* skip-gram predicts each context word from the centre word; CBOW predicts the centre word from
+  the mean of its context vectors (each context vector then gets the whole error, as in
+  word2vec.c and gensim);
+* learning rate decays linearly from `alpha` to `min_alpha` over all epochs;
+* plain SGD with hand-written gradients of the three output layers (as in word2vec.c).
+
+Batched for speed: a batch is `batch_words` centre positions with all their (centre, context)
+pairs; the updates of a batch are summed into the embedding tables with index_add_, which is
+deterministic. The random streams (subsampling, windows, negatives) come from one seeded
+generator, so a seed gives identical vectors.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass
+class Vocabulary:
+    words: list[str]          # by descending count (ties: alphabetical)
+    counts: np.ndarray        # int64
+
+    @classmethod
+    def build(cls, sentences: list[list[str]], min_count: int) -> "Vocabulary":
+        counts = Counter(word for sentence in sentences for word in sentence)
+        kept = sorted(((c, w) for w, c in counts.items() if c >= min_count), key=lambda cw: (-cw[0], cw[1]))
+        return cls([w for _, w in kept], np.array([c for c, _ in kept], dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def encode(self, sentences: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """(word ids, sentence ids) of the in-vocabulary tokens, in corpus order."""
+        index = {w: i for i, w in enumerate(self.words)}
+        ids, sentence_ids = [], []
+        for s, sentence in enumerate(sentences):
+            known = [index[w] for w in sentence if w in index]
+            ids.extend(known)
+            sentence_ids.extend([s] * len(known))
+        return np.array(ids, dtype=np.int64), np.array(sentence_ids, dtype=np.int64)
+
+
+def huffman_tree(counts: np.ndarray) -> tuple[list[list[int]], list[list[int]]]:
+    """Huffman codes and paths for each word: codes[w] are the 0/1 branch choices from the root,
+    points[w] the inner nodes (0 .. V-2) they are taken at. Frequent words get short codes."""
+    n = len(counts)
+    if n < 2:
+        return [[0]] * n, [[0]] * n
+    heap = [(int(c), i) for i, c in enumerate(counts)]   # leaves 0..n-1, inner nodes n..2n-2
+    heapq.heapify(heap)
+    parent, branch = [0] * (2 * n - 1), [0] * (2 * n - 1)
+    next_node = n
+    while len(heap) > 1:
+        c1, a = heapq.heappop(heap)
+        c2, b = heapq.heappop(heap)
+        parent[a], branch[a] = next_node, 0
+        parent[b], branch[b] = next_node, 1
+        heapq.heappush(heap, (c1 + c2, next_node))
+        next_node += 1
+    root = 2 * n - 2
+    codes, points = [], []
+    for word in range(n):
+        code, path, node = [], [], word
+        while node != root:
+            code.append(branch[node])
+            path.append(parent[node] - n)
+            node = parent[node]
+        codes.append(code[::-1])
+        points.append(path[::-1])
+    return codes, points
+
+
+def noise_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
+    """Negative-sampling distribution: unigram counts to the power 3/4, normalised."""
+    weights = counts.astype(np.float64) ** power
+    return weights / weights.sum()
+
+
+def keep_probability(counts: np.ndarray, sample: float) -> np.ndarray:
+    if sample <= 0:
+        return np.ones(len(counts))
+    threshold = sample * counts.sum()
+    return np.minimum(1.0, (np.sqrt(counts / threshold) + 1) * threshold / counts)
+
+
+class Word2Vec:
+    def __init__(self, vocab: Vocabulary, settings: dict, device="cpu"):
+        self.vocab, self.s = vocab, settings
+        self.architecture, self.output = settings["architecture"], settings["output"]
+        self.device = torch.device(device)
+        self.generator = torch.Generator().manual_seed(settings["seed"])
+        v, d = len(vocab), settings["dim"]
+        # word2vec.c: input vectors uniform in [-0.5/d, 0.5/d], output vectors zero.
+        self.input = ((torch.rand(v, d, generator=self.generator) - 0.5) / d).to(self.device)
+        rows = {"softmax": v, "hierarchical": max(v - 1, 1), "negative": v}[self.output]
+        self.out = torch.zeros(rows, d, device=self.device)
+        if self.output == "hierarchical":
+            codes, points = huffman_tree(vocab.counts)
+            depth = max(len(c) for c in codes)
+            self.codes = torch.zeros(v, depth, device=self.device)
+            self.points = torch.zeros(v, depth, dtype=torch.long, device=self.device)
+            self.code_mask = torch.zeros(v, depth, device=self.device)
+            for w, (code, point) in enumerate(zip(codes, points)):
+                self.codes[w, :len(code)] = torch.tensor(code, dtype=torch.float32)
+                self.points[w, :len(point)] = torch.tensor(point)
+                self.code_mask[w, :len(code)] = 1
+        if self.output == "negative":
+            self.noise = torch.tensor(noise_distribution(vocab.counts), dtype=torch.float64)
+        self.keep = torch.tensor(keep_probability(vocab.counts, settings["sample"]))
+
+    # -- pairs ---------------------------------------------------------------------------
+    def _epoch_tokens(self, ids: torch.Tensor, sentence_ids: torch.Tensor):
+        kept = torch.rand(len(ids), generator=self.generator, dtype=torch.float64) < self.keep[ids]
+        return ids[kept], sentence_ids[kept]
+
+    def _pairs(self, ids, sentence_ids, start: int, stop: int):
+        """(centre position, context position) pairs for centres in [start, stop)."""
+        window = self.s["window"]
+        centre = torch.arange(start, stop)
+        reach = torch.randint(1, window + 1, (stop - start,), generator=self.generator)
+        pairs_c, pairs_o = [], []
+        for offset in range(1, window + 1):
+            for sign in (-1, 1):
+                other = centre + sign * offset
+                ok = (reach >= offset) & (other >= 0) & (other < len(ids))
+                ok &= sentence_ids[other.clamp(0, len(ids) - 1)] == sentence_ids[centre]  # same sentence
+                pairs_c.append(centre[ok])
+                pairs_o.append(other[ok])
+        return torch.cat(pairs_c), torch.cat(pairs_o)
+
+    # -- output layers: return (gradient for the hidden vectors, loss sum) -----------------
+    def _output_step(self, hidden: torch.Tensor, target: torch.Tensor, lr: float):
+        if self.output == "negative":
+            k = self.s["negative"]
+            negatives = torch.multinomial(self.noise, len(target) * k, replacement=True,
+                                          generator=self.generator).view(-1, k).to(self.device)
+            rows = torch.cat([target[:, None], negatives], 1)                 # B x (1 + k)
+            label = torch.zeros(rows.shape, device=self.device)
+            label[:, 0] = 1
+            weight = torch.ones(rows.shape, device=self.device)
+            weight[:, 1:] = (negatives != target[:, None]).float()           # word2vec skips those
+        elif self.output == "hierarchical":
+            rows, label, weight = self.points[target], 1 - self.codes[target], self.code_mask[target]
+        else:
+            logits = hidden @ self.out.T                                      # B x V
+            prob = torch.softmax(logits, 1)
+            loss = -(torch.log_softmax(logits, 1).gather(1, target[:, None])).sum()
+            error = -prob
+            error[torch.arange(len(target)), target] += 1                   # one-hot − p
+            grad_hidden = lr * error @ self.out
+            self.out += lr * error.T @ hidden
+            return grad_hidden, loss
+        vectors = self.out[rows]                                              # B x R x d
+        score = torch.einsum("brd,bd->br", vectors, hidden)
+        g = (label - torch.sigmoid(score)) * weight                          # word2vec's g / alpha
+        loss = -(torch.nn.functional.logsigmoid(torch.where(label > 0, score, -score)) * weight).sum()
+        grad_hidden = lr * torch.einsum("br,brd->bd", g, vectors)
+        self._add_rows(self.out, rows.flatten(), (lr * g[..., None] * hidden[:, None, :]).flatten(0, 1))
+        return grad_hidden, loss
+
+    def _add_rows(self, table, rows, updates):
+        """Add each row's updates; a row used more than `row_cap` times in the batch gets their
+        sum scaled down to row_cap updates' worth. Sequential SGD applies a frequent row's updates
+        one after another, each seeing the last; summed at once they overshoot (every HS pair
+        touches the root: thousands of updates per batch)."""
+        cap = self.s["row_cap"]
+        if cap:
+            uses = torch.bincount(rows, minlength=len(table)).to(updates.dtype)
+            updates = updates * (cap / uses[rows]).clamp(max=1.0)[:, None]
+        table.index_add_(0, rows, updates)
+
+    # -- training ------------------------------------------------------------------------
+    def train(self, ids: np.ndarray, sentence_ids: np.ndarray, progress=None) -> list[dict]:
+        """Train for settings['epochs'] epochs; returns one history row per epoch."""
+        s = self.s
+        ids_all, sentences_all = torch.from_numpy(ids), torch.from_numpy(sentence_ids)
+        total = s["epochs"] * len(ids)
+        history, done, elapsed = [], 0, 0.0
+        for epoch in range(1, s["epochs"] + 1):
+            tic = time.perf_counter()
+            tokens, sentence_ids = self._epoch_tokens(ids_all, sentences_all)
+            scale = len(ids) / max(len(tokens), 1)    # progress in raw corpus words, for the LR
+            loss_sum, predictions = torch.zeros((), device=self.device), 0
+            for start in range(0, len(tokens), s["batch_words"]):
+                stop = min(start + s["batch_words"], len(tokens))
+                lr = max(s["min_alpha"], s["alpha"] - (s["alpha"] - s["min_alpha"]) * done / total)
+                centre, context = self._pairs(tokens, sentence_ids, start, stop)
+                centre_w = tokens[centre].to(self.device)
+                context_w = tokens[context].to(self.device)
+                if self.architecture == "skipgram":
+                    grad, loss = self._output_step(self.input[centre_w], context_w, lr)
+                    self.input.index_add_(0, centre_w, grad)
+                    predictions += len(centre_w)
+                else:   # CBOW: mean of each centre's context vectors predicts the centre
+                    slot = centre - start
+                    count = torch.bincount(slot, minlength=stop - start).to(self.device)
+                    has = count > 0
+                    slot_d = slot.to(self.device)
+                    hidden = torch.zeros(stop - start, self.input.shape[1], device=self.device)
+                    hidden.index_add_(0, slot_d, self.input[context_w])
+                    hidden = hidden[has] / count[has, None]
+                    targets = tokens[start:stop].to(self.device)[has]
+                    grad, loss = self._output_step(hidden, targets, lr)
+                    spread = torch.zeros(stop - start, grad.shape[1], device=self.device)
+                    spread[has] = grad   # each context word gets the whole error (word2vec.c, gensim)
+                    self.input.index_add_(0, context_w, spread[slot_d])
+                    predictions += int(has.sum())
+                loss_sum += loss
+                done += (stop - start) * scale
+                if progress:
+                    progress(stop - start)
+            if self.device.type == "cuda":
+                torch.cuda.synchronize()
+            seconds = time.perf_counter() - tic
+            elapsed += seconds
+            history.append({"epoch": epoch, "loss": float(loss_sum) / max(predictions, 1),
+                            "epoch_time": seconds, "elapsed": elapsed,
+                            "words_per_second": len(ids) / seconds})
+            if not math.isfinite(history[-1]["loss"]):
+                break
+        return history
+
+    def vectors(self) -> np.ndarray:
+        return self.input.cpu().numpy()

@@ -1,0 +1,194 @@
+"""Word2vec: the Huffman tree, the output layers' gradients, sampling, determinism, evaluation,
+the corpus builder."""
+import numpy as np
+import pytest
+import torch
+
+from dlrepro.data.fashion_mnist import DataError
+from dlrepro.data.text_corpus import build, read_sentences, synthetic_sentences, wordnet_sentences
+from dlrepro.models.word2vec import (Vocabulary, Word2Vec, huffman_tree, keep_probability,
+                                     noise_distribution)
+
+SETTINGS = {"architecture": "skipgram", "output": "negative", "dim": 8, "window": 2,
+            "min_count": 1, "sample": 0.0, "negative": 3, "alpha": 0.05, "min_alpha": 0.0001,
+            "epochs": 2, "batch_words": 64, "row_cap": 0, "softmax_words": None, "seed": 0}
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    sentences = list(synthetic_sentences(800))
+    vocab = Vocabulary.build(sentences, 1)
+    return sentences, vocab, *vocab.encode(sentences)
+
+
+def test_huffman_codes_are_prefix_free_and_frequent_words_get_shorter_codes():
+    counts = np.array([500, 300, 120, 80, 80, 40, 20, 10, 5, 1])
+    codes, points = huffman_tree(counts)
+    strings = ["".join(map(str, c)) for c in codes]
+    for i, a in enumerate(strings):
+        for j, b in enumerate(strings):
+            if i != j:
+                assert not b.startswith(a), (a, b)
+    for i in range(len(counts)):
+        for j in range(len(counts)):
+            if counts[i] > counts[j]:
+                assert len(codes[i]) <= len(codes[j])
+    assert all(0 <= p < len(counts) - 1 for path in points for p in path)
+    assert all(path[0] == len(counts) - 2 for path in points)   # every path starts at the root
+    # Kraft equality: a full binary tree's code lengths satisfy sum 2^-len = 1.
+    assert sum(2.0 ** -len(c) for c in codes) == pytest.approx(1.0)
+
+
+def test_hierarchical_softmax_probabilities_of_all_words_sum_to_one(corpus):
+    _, vocab, _, _ = corpus
+    model = Word2Vec(vocab, {**SETTINGS, "output": "hierarchical"})
+    model.out = torch.randn(model.out.shape, generator=torch.Generator().manual_seed(1))
+    hidden = torch.randn(SETTINGS["dim"])
+    score = model.out[model.points] @ hidden                          # V x depth
+    branch = torch.where(model.codes > 0, torch.sigmoid(-score), torch.sigmoid(score))
+    probability = torch.where(model.code_mask > 0, branch, torch.ones_like(branch)).prod(1)
+    assert probability.sum().item() == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("output", ["softmax", "hierarchical", "negative"])
+def test_hand_written_gradients_equal_autograd(corpus, output):
+    _, vocab, _, _ = corpus
+    model = Word2Vec(vocab, {**SETTINGS, "output": output})
+    model.out = torch.randn(model.out.shape, generator=torch.Generator().manual_seed(2))
+    hidden = torch.randn(5, SETTINGS["dim"], generator=torch.Generator().manual_seed(3))
+    target = torch.tensor([0, 3, 7, 7, 12])
+    state = model.generator.get_state()
+    out_before = model.out.clone()
+    lr = 0.1
+    grad_hidden, loss = model._output_step(hidden, target, lr)
+    # The same loss with autograd (the same negatives: replay the generator).
+    model.generator.set_state(state)
+    out = out_before.clone().requires_grad_(True)
+    h = hidden.clone().requires_grad_(True)
+    if output == "softmax":
+        reference = torch.nn.functional.cross_entropy(h @ out.T, target, reduction="sum")
+    elif output == "hierarchical":
+        score = torch.einsum("brd,bd->br", out[model.points[target]], h)
+        sign = 1 - 2 * model.codes[target]
+        reference = -(torch.nn.functional.logsigmoid(sign * score) * model.code_mask[target]).sum()
+    else:
+        negatives = torch.multinomial(model.noise, len(target) * SETTINGS["negative"],
+                                      replacement=True, generator=model.generator).view(len(target), -1)
+        rows = torch.cat([target[:, None], negatives], 1)
+        score = torch.einsum("brd,bd->br", out[rows], h)
+        sign = torch.ones_like(score)
+        sign[:, 1:] = -1
+        weight = torch.ones_like(score)
+        weight[:, 1:] = (negatives != target[:, None]).float()
+        reference = -(torch.nn.functional.logsigmoid(sign * score) * weight).sum()
+    reference.backward()
+    assert loss.item() == pytest.approx(reference.item(), rel=1e-5)
+    assert torch.allclose(grad_hidden, -lr * h.grad, atol=1e-5)          # SGD step on the input
+    assert torch.allclose(model.out - out_before, -lr * out.grad, atol=1e-5)
+
+
+def test_negative_samples_follow_unigram_to_the_three_quarters(corpus):
+    _, vocab, _, _ = corpus
+    expected = noise_distribution(vocab.counts)
+    assert np.allclose(expected, vocab.counts ** 0.75 / (vocab.counts ** 0.75).sum())
+    model = Word2Vec(vocab, SETTINGS)
+    draws = torch.multinomial(model.noise, 200_000, replacement=True, generator=model.generator)
+    observed = np.bincount(draws.numpy(), minlength=len(vocab)) / 200_000
+    assert np.abs(observed - expected).max() < 0.005
+
+
+def test_subsampling_keeps_rare_words_and_drops_frequent_ones():
+    keep = keep_probability(np.array([100_000, 1000, 10]), sample=1e-3)
+    assert keep[2] == 1.0 and keep[0] < keep[1] <= 1.0
+
+
+@pytest.mark.parametrize("architecture", ["cbow", "skipgram"])
+@pytest.mark.parametrize("output", ["hierarchical", "negative"])
+def test_same_seed_gives_identical_vectors_and_training_separates_the_groups(corpus, architecture, output):
+    _, vocab, ids, sentence_ids = corpus
+    settings = {**SETTINGS, "architecture": architecture, "output": output, "epochs": 3}
+    a, b = Word2Vec(vocab, settings), Word2Vec(vocab, settings)
+    a.train(ids, sentence_ids)
+    b.train(ids, sentence_ids)
+    assert np.array_equal(a.vectors(), b.vectors())
+    c = Word2Vec(vocab, {**settings, "seed": 1})
+    c.train(ids, sentence_ids)
+    assert not np.array_equal(a.vectors(), c.vectors())
+    vectors = a.vectors() / np.linalg.norm(a.vectors(), axis=1, keepdims=True)
+    index = {w: i for i, w in enumerate(vocab.words)}
+    same = vectors[index["king"]] @ vectors[index["queen"]]
+    other = vectors[index["king"]] @ vectors[index["ship"]]
+    assert same > other          # words of one group share contexts
+
+
+def test_gensim_reference_is_bit_identical_with_one_worker(tmp_path):
+    from dlrepro.experiments.word2vec import _train_gensim
+
+    sentences = list(synthetic_sentences(500))
+    settings = {**SETTINGS, "output": "hierarchical"}
+    first = _train_gensim(settings, sentences, seed=3)
+    second = _train_gensim(settings, sentences, seed=3)
+    assert first[0] == second[0] and np.array_equal(first[1], second[1])
+
+
+def test_evaluation_on_a_planted_embedding_gives_the_known_spearman():
+    from gensim.models import KeyedVectors
+    from gensim.test.utils import datapath
+
+    from dlrepro.experiments.word2vec import evaluate
+
+    pairs = [line.split("\t") for line in open(datapath("wordsim353.tsv"))
+             if not line.startswith("#")]
+    chosen, seen = [], set()
+    for a, b, score in pairs:          # pairs with words not used by another chosen pair
+        if a != b and a not in seen and b not in seen and len(chosen) < 6:
+            chosen.append((a, b, float(score)))
+            seen |= {a, b}
+    dim = 2 * len(chosen)
+    kv, planted = KeyedVectors(dim), {}
+    for i, (a, b, score) in enumerate(chosen):
+        angle = np.arccos(score / 10)          # cosine similarity = human score / 10
+        va, vb = np.zeros(dim), np.zeros(dim)
+        va[2 * i] = 1
+        vb[2 * i], vb[2 * i + 1] = np.cos(angle), np.sin(angle)
+        kv.add_vectors([a, b], np.stack([va, vb]).astype(np.float32))
+        planted[a], planted[b] = va, vb
+    metrics, neighbours = evaluate(kv)
+    # Known answer: the planted cosines (score/10 within a chosen pair, 0 across pairs, 1 for a
+    # word with itself) against the human scores, over the pairs whose words are both planted.
+    judged = [(float(s), planted[a] @ planted[b]) for a, b, s in pairs if a in seen and b in seen]
+    from scipy.stats import spearmanr
+    expected = spearmanr([h for h, _ in judged], [c for _, c in judged]).statistic
+    assert metrics["ws353_spearman"] == pytest.approx(expected, abs=1e-6)
+    assert metrics["ws353_spearman"] > 0.9
+    assert metrics["ws353_oov"] == pytest.approx(1 - len(judged) / len(pairs), abs=1e-3)
+    assert set(neighbours["word"]) <= {"king", "woman", "city", "music", "computer", "water",
+                                       "good", "run"}
+
+
+def test_wordnet_glosses_skip_the_licence_and_split_on_semicolons(tmp_path):
+    for name in ("data.noun", "data.verb", "data.adj", "data.adv"):
+        (tmp_path / name).write_text(
+            "  1 This software and database is being provided | to you\n"
+            "00001740 03 n 01 entity 0 003 ~ 00001930 n 0000 | that which is perceived; "
+            "\"the Entity exists\"  \n")
+    sentences = list(wordnet_sentences(tmp_path))
+    assert sentences[:2] == [["that", "which", "is", "perceived"], ["the", "entity", "exists"]]
+    assert len(sentences) == 8
+
+
+def test_missing_wordnet_names_the_package(tmp_path):
+    with pytest.raises(DataError, match="apt-get install -y wordnet-base"):
+        build(["wordnet"], tmp_path / "corpus.txt", wordnet_dir=tmp_path / "nowhere")
+    assert not (tmp_path / "corpus.txt").exists()
+
+
+def test_corpus_build_is_checksummed_and_lines_are_short(tmp_path):
+    long = tmp_path / "long.txt"
+    long.write_text(("Word " * 25_000) + "\nSecond, line!\n")
+    info = build(["file"], tmp_path / "corpus.txt", path=long)
+    sentences = read_sentences(tmp_path / "corpus.txt")
+    assert max(len(s) for s in sentences) == 10_000 and sentences[-1] == ["second", "line"]
+    assert info["total_tokens"] == 25_002
+    import hashlib
+    assert info["sha256"] == hashlib.sha256((tmp_path / "corpus.txt").read_bytes()).hexdigest()
