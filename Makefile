@@ -1,5 +1,5 @@
 # Two commands on a fresh machine:
-#   make        set up (pinned venv, Fashion-MNIST) and run the whole DAG -> report/index.html
+#   make        set up (pinned venv, Fashion-MNIST, WordNet) and run the whole DAG -> report/index.html
 #   make test   set up and run the test suite (what CI runs)
 VENV ?= .venv
 CORES ?= all
@@ -17,10 +17,10 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 system-packages:
-	bash scripts/ensure-system-packages.sh dataset-fashion-mnist
+	bash scripts/ensure-system-packages.sh dataset-fashion-mnist wordnet-base
 
 test-packages:
-	bash scripts/ensure-system-packages.sh dataset-fashion-mnist chromium
+	bash scripts/ensure-system-packages.sh dataset-fashion-mnist wordnet-base chromium
 
 setup: $(VENV)/.installed system-packages
 

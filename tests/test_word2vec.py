@@ -44,10 +44,13 @@ def test_hierarchical_softmax_probabilities_of_all_words_sum_to_one(corpus):
     model = Word2Vec(vocab, {**SETTINGS, "output": "hierarchical"})
     model.out = torch.randn(model.out.shape, generator=torch.Generator().manual_seed(1))
     hidden = torch.randn(SETTINGS["dim"])
-    score = model.out[model.points] @ hidden                          # V x depth
-    branch = torch.where(model.codes > 0, torch.sigmoid(-score), torch.sigmoid(score))
-    probability = torch.where(model.code_mask > 0, branch, torch.ones_like(branch)).prod(1)
-    assert probability.sum().item() == pytest.approx(1.0, abs=1e-5)
+    probability = []
+    for w in range(len(vocab)):
+        path = slice(model.path_start[w], model.path_start[w] + model.path_length[w])
+        score = model.out[model.path_points[path]] @ hidden
+        branch = torch.where(model.path_codes[path] > 0, torch.sigmoid(-score), torch.sigmoid(score))
+        probability.append(branch.prod())
+    assert torch.stack(probability).sum().item() == pytest.approx(1.0, abs=1e-5)
 
 
 @pytest.mark.parametrize("output", ["softmax", "hierarchical", "negative"])
@@ -68,9 +71,12 @@ def test_hand_written_gradients_equal_autograd(corpus, output):
     if output == "softmax":
         reference = torch.nn.functional.cross_entropy(h @ out.T, target, reduction="sum")
     elif output == "hierarchical":
-        score = torch.einsum("brd,bd->br", out[model.points[target]], h)
-        sign = 1 - 2 * model.codes[target]
-        reference = -(torch.nn.functional.logsigmoid(sign * score) * model.code_mask[target]).sum()
+        reference = 0
+        for i, w in enumerate(target.tolist()):
+            path = slice(model.path_start[w], model.path_start[w] + model.path_length[w])
+            score = out[model.path_points[path]] @ h[i]
+            sign = 1 - 2 * model.path_codes[path]
+            reference = reference - torch.nn.functional.logsigmoid(sign * score).sum()
     else:
         negatives = torch.multinomial(model.noise, len(target) * SETTINGS["negative"],
                                       replacement=True, generator=model.generator).view(len(target), -1)

@@ -94,6 +94,20 @@ def test_image_runs_are_scored_and_missing_lpips_is_named_in_the_report(smoke_da
         assert "Images (one seed per variant)" in section and "images" in section
 
 
+def test_word2vec_runs_ours_and_gensim_on_the_generated_corpus(smoke_dag):
+    runs = pd.read_parquet(smoke_dag / "results/tables/runs.parquet")
+    w2v = runs[runs["experiment"] == "word2vec"]
+    variants = set(w2v["variant"])
+    assert len(variants) == 10                   # 2 × 2 × 3 minus gensim's missing softmax
+    assert not any("gensim" in v and "softmax" in v for v in variants)
+    assert w2v["words_per_second"].gt(0).all() and w2v["ws353_spearman"].notna().all()
+    corpus = json.loads((smoke_dag / "results/data/corpus.txt.json").read_text())
+    assert corpus["sources"] == ["synthetic"] and corpus["total_tokens"] > 1000
+    html = (smoke_dag / "report/index.html").read_text()
+    section = html.split('<section id="word2vec">')[1].split("</section>")[0]
+    assert "Nearest neighbours" in section and "king" in section
+
+
 def test_rescoring_does_not_retrain_and_gives_identical_tables(smoke_dag):
     tables = smoke_dag / "results/tables"
     before = {name: (tables / f"{name}.csv").read_bytes() for name in ("image_scores", "runs", "checks")}

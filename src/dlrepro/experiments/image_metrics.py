@@ -68,7 +68,7 @@ def run(spec: dict, out_dir: str | Path, cache: dict) -> dict:
             distorted = distort(originals, kind, strength, generator)
             pairs[set_name(kind, strength)] = (originals, distorted)
             row.append(distorted[0])
-        grid[f"{kind} {', '.join(map(str, strengths))}"] = row
+        grid[f"original; {kind} {', '.join(map(str, strengths))}"] = row
     atomic_torch_save({"pairs": pairs, "samples": {}, "sample_labels": {}}, out_dir / "outputs.pt")
     atomic_write_bytes(out_dir / "figure_grid.png", image_rows(grid, size=1.0))
     metrics = {"status": "ok", "n_images": len(originals), "n_sets": len(pairs)}

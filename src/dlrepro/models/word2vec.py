@@ -109,15 +109,13 @@ class Word2Vec:
         rows = {"softmax": v, "hierarchical": max(v - 1, 1), "negative": v}[self.output]
         self.out = torch.zeros(rows, d, device=self.device)
         if self.output == "hierarchical":
+            # Each word's path, flattened: its nodes are points[start[w] : start[w] + length[w]].
             codes, points = huffman_tree(vocab.counts)
-            depth = max(len(c) for c in codes)
-            self.codes = torch.zeros(v, depth, device=self.device)
-            self.points = torch.zeros(v, depth, dtype=torch.long, device=self.device)
-            self.code_mask = torch.zeros(v, depth, device=self.device)
-            for w, (code, point) in enumerate(zip(codes, points)):
-                self.codes[w, :len(code)] = torch.tensor(code, dtype=torch.float32)
-                self.points[w, :len(point)] = torch.tensor(point)
-                self.code_mask[w, :len(code)] = 1
+            self.path_length = torch.tensor([len(c) for c in codes], device=self.device)
+            self.path_start = torch.cumsum(self.path_length, 0) - self.path_length
+            self.path_points = torch.tensor([p for path in points for p in path], device=self.device)
+            self.path_codes = torch.tensor([c for code in codes for c in code],
+                                           dtype=torch.float32, device=self.device)
         if self.output == "negative":
             self.noise = torch.tensor(noise_distribution(vocab.counts), dtype=torch.float64)
         self.keep = torch.tensor(keep_probability(vocab.counts, settings["sample"]))
@@ -144,7 +142,19 @@ class Word2Vec:
 
     # -- output layers: return (gradient for the hidden vectors, loss sum) -----------------
     def _output_step(self, hidden: torch.Tensor, target: torch.Tensor, lr: float):
+        """One SGD step of the output layer for predictions (hidden[i] -> target[i]): updates the
+        output vectors, returns (the step for the hidden vectors, the summed loss)."""
+        if self.output == "softmax":
+            logits = hidden @ self.out.T                                      # B x V
+            loss = -(torch.log_softmax(logits, 1).gather(1, target[:, None])).sum()
+            error = -torch.softmax(logits, 1)
+            error[torch.arange(len(target)), target] += 1                   # one-hot − p
+            grad_hidden = lr * error @ self.out
+            self.out += lr * error.T @ hidden
+            return grad_hidden, loss
         if self.output == "negative":
+            # Binary logistic regressions: the target (label 1) against k noise words (label 0);
+            # a noise word equal to the target is skipped, as word2vec.c does.
             k = self.s["negative"]
             negatives = torch.multinomial(self.noise, len(target) * k, replacement=True,
                                           generator=self.generator).view(-1, k).to(self.device)
@@ -152,24 +162,25 @@ class Word2Vec:
             label = torch.zeros(rows.shape, device=self.device)
             label[:, 0] = 1
             weight = torch.ones(rows.shape, device=self.device)
-            weight[:, 1:] = (negatives != target[:, None]).float()           # word2vec skips those
-        elif self.output == "hierarchical":
-            rows, label, weight = self.points[target], 1 - self.codes[target], self.code_mask[target]
+            weight[:, 1:] = (negatives != target[:, None]).float()
+            pair = torch.arange(len(target), device=self.device)[:, None].expand_as(rows)
+            pair, rows, label, weight = pair.flatten(), rows.flatten(), label.flatten(), weight.flatten()
         else:
-            logits = hidden @ self.out.T                                      # B x V
-            prob = torch.softmax(logits, 1)
-            loss = -(torch.log_softmax(logits, 1).gather(1, target[:, None])).sum()
-            error = -prob
-            error[torch.arange(len(target)), target] += 1                   # one-hot − p
-            grad_hidden = lr * error @ self.out
-            self.out += lr * error.T @ hidden
-            return grad_hidden, loss
-        vectors = self.out[rows]                                              # B x R x d
-        score = torch.einsum("brd,bd->br", vectors, hidden)
+            # Hierarchical softmax: one logistic regression per node on the target's Huffman
+            # path; code 0 means "go left" = label 1 (word2vec.c's 1 - code).
+            length = self.path_length[target]
+            pair = torch.repeat_interleave(torch.arange(len(target), device=self.device), length)
+            first = torch.repeat_interleave(self.path_start[target], length)
+            step = torch.arange(len(pair), device=self.device) - torch.repeat_interleave(
+                torch.cumsum(length, 0) - length, length)
+            rows, label = self.path_points[first + step], 1 - self.path_codes[first + step]
+            weight = torch.ones_like(label)
+        vectors = self.out[rows]                                              # N x d
+        score = (vectors * hidden[pair]).sum(1)
         g = (label - torch.sigmoid(score)) * weight                          # word2vec's g / alpha
         loss = -(torch.nn.functional.logsigmoid(torch.where(label > 0, score, -score)) * weight).sum()
-        grad_hidden = lr * torch.einsum("br,brd->bd", g, vectors)
-        self._add_rows(self.out, rows.flatten(), (lr * g[..., None] * hidden[:, None, :]).flatten(0, 1))
+        grad_hidden = torch.zeros_like(hidden).index_add_(0, pair, lr * g[:, None] * vectors)
+        self._add_rows(self.out, rows, lr * g[:, None] * hidden[pair])
         return grad_hidden, loss
 
     def _add_rows(self, table, rows, updates):

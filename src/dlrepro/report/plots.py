@@ -82,7 +82,9 @@ def curves(history: pd.DataFrame, runs: pd.DataFrame, y: str, x: str = "epoch",
     return _png(fig)
 
 
-def bars(runs: pd.DataFrame, metric: str) -> bytes:
+def bars(runs: pd.DataFrame, metric: str) -> bytes | None:
+    if metric not in runs or runs[metric].isna().all():
+        return None   # nothing measured (e.g. LPIPS unavailable): no empty figure
     variants = list(dict.fromkeys(runs["variant"]))
     stats = [mean_ci(runs.loc[runs["variant"] == v, metric]) for v in variants]
     means = np.array([s["mean"] for s in stats])
@@ -298,7 +300,8 @@ PLOTTERS = {"curves": curves, "bars": bars, "lr_sensitivity": lr_sensitivity,
 
 
 def draw(kind: str, options: dict, history: pd.DataFrame, runs: pd.DataFrame,
-         image_scores: pd.DataFrame | None = None) -> bytes:
+         image_scores: pd.DataFrame | None = None) -> bytes | None:
+    """PNG bytes, or None when the figure would be empty."""
     if kind == "distortion_curves":
         return distortion_curves(image_scores, **options)
     if kind in ("bars", "lr_sensitivity", "quality_vs_time"):

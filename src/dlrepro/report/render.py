@@ -138,8 +138,9 @@ def build_context(tables: Path, determinism: str | None, config_hash: str,
         exp_checks = checks[checks["experiment"] == experiment.id] if len(checks) else checks
         exp_scores = (image_scores[image_scores["experiment"] == experiment.id]
                       if len(image_scores) else image_scores)
-        figures = [_b64(plots.draw(p.kind, p.options, exp_history, exp_runs, exp_scores))
-                   for p in experiment.plots]
+        drawn = [plots.draw(p.kind, p.options, exp_history, exp_runs, exp_scores)
+                 for p in experiment.plots]
+        figures = [_b64(png) for png in drawn if png is not None]
         extra = _extra_table(tables, experiment.extra_table[0]) if experiment.extra_table else pd.DataFrame()
         sections.append({
             "id": experiment.id, "title": experiment.title, "notes": experiment.notes,
