@@ -21,9 +21,11 @@ include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 
 
-# Every run is a target too: Snakemake does not re-create a missing intermediate file whose
-# consumers are up to date, so deleting one run's folder would otherwise re-run nothing.
+# Every run and every score file is a target too: Snakemake does not re-create a missing
+# intermediate file whose consumers are up to date, so deleting one run's folder (or
+# results/scores to re-score) would otherwise re-run nothing.
 rule all:
     input:
         "report/index.html",
         all_run_metrics(),
+        all_score_files(),

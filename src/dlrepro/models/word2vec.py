@@ -97,8 +97,17 @@ def keep_probability(counts: np.ndarray, sample: float) -> np.ndarray:
     return np.minimum(1.0, (np.sqrt(counts / threshold) + 1) * threshold / counts)
 
 
+# Batch size and row cap by output layer when the settings leave them null (measured on the
+# packaged corpus: negative sampling matches gensim with plain summed batches of 1024; the
+# hierarchical softmax diverges that way and does best with small, capped batches).
+BATCH_DEFAULTS = {"hierarchical": (128, 128), "negative": (1024, 0), "softmax": (1024, 0)}
+
+
 class Word2Vec:
     def __init__(self, vocab: Vocabulary, settings: dict, device="cpu"):
+        batch, cap = BATCH_DEFAULTS[settings["output"]]
+        settings = {**settings, "batch_words": settings.get("batch_words") or batch,
+                    "row_cap": cap if settings.get("row_cap") is None else settings["row_cap"]}
         self.vocab, self.s = vocab, settings
         self.architecture, self.output = settings["architecture"], settings["output"]
         self.device = torch.device(device)
