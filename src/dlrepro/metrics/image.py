@@ -7,7 +7,8 @@ Images are float tensors N x 1 x H x W (or N x H x W) with values in [0, 1] (dat
   `structural_similarity(..., data_range=1)` defaults: a 7 x 7 uniform window, sample covariance
   (N/(N-1)), K1 = 0.01, K2 = 0.03, the mean over the window positions that fit in the image.
   (skimage filters with `mode='reflect'` and then crops the border the reflection touched, which
-  is the same as a valid box filter.) Batched in float64 it agrees with skimage to ~1e-15.
+  is the same as a valid box filter.) Batched in float32 it agrees with skimage to ~1e-5, in
+  float64 to ~1e-14.
 * Fréchet distance between two feature sets (the FID formula, on our own classifier's features).
 """
 from __future__ import annotations
@@ -21,13 +22,13 @@ SSIM_K1, SSIM_K2 = 0.01, 0.03
 CHUNK = 64  # images per SSIM chunk: small enough to stay in CPU cache
 
 
-def _as_batch(images: torch.Tensor) -> torch.Tensor:
+def _as_batch(images: torch.Tensor, dtype=torch.float64) -> torch.Tensor:
     images = torch.as_tensor(images)
     if images.dim() == 2:
         images = images[None, None]
     elif images.dim() == 3:
         images = images[:, None]
-    return images.to(torch.float64)
+    return images.to(dtype)
 
 
 def psnr(reference: torch.Tensor, candidate: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
@@ -38,14 +39,15 @@ def psnr(reference: torch.Tensor, candidate: torch.Tensor, data_range: float = 1
 
 
 def ssim(reference: torch.Tensor, candidate: torch.Tensor, data_range: float = 1.0,
-         dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    """Per-image mean SSIM, equal to skimage.metrics.structural_similarity (grey, defaults)."""
-    x, y = _as_batch(reference).to(dtype), _as_batch(candidate).to(dtype)
+         dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Per-image mean SSIM, equal to skimage.metrics.structural_similarity (grey, defaults):
+    within ~1e-5 in float32 (the fast default), ~1e-14 in float64."""
+    x, y = _as_batch(reference, dtype), _as_batch(candidate, dtype)
     height, width = x.shape[-2:]
     if min(height, width) < SSIM_WINDOW:
         raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW}, got {height}x{width}")
     box_h, box_w = _box_matrix(height, dtype), _box_matrix(width, dtype)
-    return torch.cat([_ssim_chunk(x[i:i + CHUNK], y[i:i + CHUNK], box_h, box_w, data_range)
+    return torch.cat([_ssim_chunk(x[i:i + CHUNK, 0], y[i:i + CHUNK, 0], box_h, box_w, data_range)
                       for i in range(0, len(x), CHUNK)])
 
 
@@ -56,16 +58,19 @@ def _box_matrix(n: int, dtype) -> torch.Tensor:
 
 
 def _ssim_chunk(x, y, box_h, box_w, data_range: float) -> torch.Tensor:
-    # The separable box filter as two matrix products over a small chunk (it stays in cache):
-    # ~4x faster on CPU than avg_pool2d, and exact.
-    n, width = len(x), x.shape[-1]
-    maps = torch.cat([x, y, x * x, y * y, x * y], dim=1)
-    filtered = box_h.T @ (maps.reshape(-1, width) @ box_w).reshape(n, 5, -1, box_w.shape[1])
-    ux, uy, uxx, uyy, uxy = filtered.unbind(1)
+    # The separable box filter as two plain 2-D matrix products over a small chunk (it stays in
+    # cache): several times faster on CPU than avg_pool2d, and exact. Only four maps are
+    # needed: SSIM uses the variances through their sum vx + vy.
+    n, height, width = x.shape
+    maps = torch.stack([x, y, x * x + y * y, x * y], 1)
+    rows = (maps.reshape(-1, width) @ box_w).reshape(n, 4, height, -1)
+    filtered = (rows.transpose(2, 3).reshape(-1, height) @ box_h).reshape(n, 4, box_w.shape[1], -1)
+    ux, uy, u_sq, uxy = filtered.unbind(1)   # (transposed maps: the mean is all that is taken)
     cov_norm = SSIM_WINDOW ** 2 / (SSIM_WINDOW ** 2 - 1)  # sample covariance, as skimage
-    vx, vy, vxy = cov_norm * (uxx - ux * ux), cov_norm * (uyy - uy * uy), cov_norm * (uxy - ux * uy)
+    ux_uy, squares = ux * uy, ux * ux + uy * uy
     c1, c2 = (SSIM_K1 * data_range) ** 2, (SSIM_K2 * data_range) ** 2
-    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux ** 2 + uy ** 2 + c1) * (vx + vy + c2))
+    s = (((2 * ux_uy + c1) * (2 * cov_norm * (uxy - ux_uy) + c2))
+         / ((squares + c1) * (cov_norm * (u_sq - squares) + c2)))
     return s.flatten(1).mean(1, dtype=torch.float64)
 
 
