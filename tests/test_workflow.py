@@ -185,7 +185,10 @@ def test_prefetch_gathers_assets_with_checksums(workflow_copy):
     manifest = json.loads((workflow_copy / "results/assets.json").read_text())
     data = "results/data/fashion-mnist.pt"
     weights = str(workflow_copy / "weights/torch/hub/checkpoints/alexnet-owt-7be5be79.pth")
-    assert set(manifest) == {data, weights}
+    corpus = "results/data/corpus.txt"               # the word2vec corpus, built from packages
+    assert set(manifest) == {data, weights, corpus}
+    assert manifest[corpus]["sha256"] == json.loads(
+        (workflow_copy / "results/data/corpus.txt.json").read_text())["sha256"]
     assert manifest[weights] == {"missing": True}   # offline here: LPIPS will be unavailable
     assert manifest[data]["sha256"] == hashlib.sha256(
         (workflow_copy / data).read_bytes()).hexdigest()
