@@ -76,15 +76,14 @@ class Scorer:
     def score(self, outputs: dict) -> tuple[dict, list[dict]]:
         metrics, sets = {}, []
         for name, (reference, candidate) in outputs["pairs"].items():
+            psnr, ssim = image.psnr(reference, candidate), image.ssim(reference, candidate)
             row = {"set": name, "kind": "pairs", "n": len(reference),
-                   "psnr": _mean(image.psnr(reference, candidate)),
-                   "ssim": _mean(image.ssim(reference, candidate))}
+                   "psnr": _mean(psnr), "ssim": _mean(ssim)}
             k = min(CROSSCHECK_IMAGES, len(reference))
             row["psnr_vs_skimage"] = float(np.nan_to_num(np.abs(
-                image.psnr(reference[:k], candidate[:k]).numpy()
-                - image.psnr_skimage(reference[:k], candidate[:k])), nan=0.0).max())
-            row["ssim_vs_skimage"] = float(np.abs(image.ssim(reference[:k], candidate[:k]).numpy()
-                                                  - image.ssim_skimage(reference[:k], candidate[:k])).max())
+                psnr[:k].numpy() - image.psnr_skimage(reference[:k], candidate[:k])), nan=0.0).max())
+            row["ssim_vs_skimage"] = float(np.abs(
+                ssim[:k].numpy() - image.ssim_skimage(reference[:k], candidate[:k])).max())
             row["lpips"] = (_mean(perceptual.distance(self.lpips, reference, candidate))
                             if self.lpips else math.nan)
             sets.append(row)

@@ -47,3 +47,13 @@ def split_fashion_mnist(cache: dict, split_seed: int, validation_size: int,
         "test": Split(_to_float(cache["test_images"][test], device, standardise),
                       cache["test_labels"][test].long().to(device)),
     }
+
+
+def run_splits(spec: dict, cache: dict, device, standardise: bool = True) -> dict[str, Split]:
+    """The split of one run: its seed and experiment pick the permutation, its settings the sizes."""
+    from dlrepro.train.seeding import derive_seed
+
+    data = spec["data"]
+    return split_fashion_mnist(cache, derive_seed(spec["seed"], spec["experiment"], "split"),
+                               data["validation_size"], spec["settings"]["train_size"],
+                               data["test_size"], device, standardise)

@@ -214,7 +214,8 @@ class Word2Vec:
             tic = time.perf_counter()
             tokens, sentence_ids = self._epoch_tokens(ids_all, sentences_all)
             scale = len(ids) / max(len(tokens), 1)    # progress in raw corpus words, for the LR
-            loss_sum, predictions = torch.zeros((), device=self.device), 0
+            loss_sum = torch.zeros((), device=self.device)
+            predictions = torch.zeros((), device=self.device)
             for start in range(0, len(tokens), s["batch_words"]):
                 stop = min(start + s["batch_words"], len(tokens))
                 lr = max(s["min_alpha"], s["alpha"] - (s["alpha"] - s["min_alpha"]) * done / total)
@@ -238,7 +239,7 @@ class Word2Vec:
                     spread = torch.zeros(stop - start, grad.shape[1], device=self.device)
                     spread[has] = grad   # each context word gets the whole error (word2vec.c, gensim)
                     self.input.index_add_(0, context_w, spread[slot_d])
-                    predictions += int(has.sum())
+                    predictions += has.sum()
                 loss_sum += loss
                 done += (stop - start) * scale
                 if progress:
@@ -247,7 +248,8 @@ class Word2Vec:
                 torch.cuda.synchronize()
             seconds = time.perf_counter() - tic
             elapsed += seconds
-            history.append({"epoch": epoch, "loss": float(loss_sum) / max(predictions, 1),
+            loss = (loss_sum / predictions.clamp_min(1)).item()   # one host sync per epoch
+            history.append({"epoch": epoch, "loss": loss,
                             "epoch_time": seconds, "elapsed": elapsed,
                             "words_per_second": len(ids) / seconds})
             if not math.isfinite(history[-1]["loss"]):

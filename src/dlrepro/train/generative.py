@@ -23,7 +23,7 @@ import torch
 from tqdm import tqdm
 
 from dlrepro.config import stable_hash
-from dlrepro.data import split_fashion_mnist
+from dlrepro.data import run_splits
 from dlrepro.data.fashion_mnist import CLASSES
 from dlrepro.io import atomic_torch_save, atomic_write_bytes
 from dlrepro.models import count_parameters
@@ -66,10 +66,7 @@ def _train(spec, out_dir: Path, cache, device, progress, score_images) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     settings, seed, experiment = spec["settings"], spec["seed"], spec["experiment"]
     spec_hash = stable_hash(spec)
-    data = spec["data"]
-    splits = split_fashion_mnist(cache, derive_seed(seed, experiment, "split"),
-                                 data["validation_size"], settings["train_size"],
-                                 data["test_size"], device, standardise=False)
+    splits = run_splits(spec, cache, device, standardise=False)
     train, test = splits["train"], splits["test"]
     batch_size = settings["batch_size"]
     steps_per_epoch = math.ceil(len(train) / batch_size)

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from dlrepro.config import stable_hash
-from dlrepro.data import Split, split_fashion_mnist
+from dlrepro.data import Split, run_splits
 from dlrepro.data.fashion_mnist import load_cache
 from dlrepro.io import atomic_torch_save
 from dlrepro.models import build_model, count_parameters
@@ -105,10 +105,7 @@ def _train(spec: dict, out_dir: Path, cache: dict, device: torch.device, progres
     out_dir.mkdir(parents=True, exist_ok=True)
     settings, seed, experiment = spec["settings"], spec["seed"], spec["experiment"]
     spec_hash = stable_hash(spec)
-    data = spec["data"]
-    splits = split_fashion_mnist(cache, derive_seed(seed, experiment, "split"),
-                                 data["validation_size"], settings["train_size"],
-                                 data["test_size"], device)
+    splits = run_splits(spec, cache, device)
     train = splits["train"]
     batch_size = len(train) if settings["batch_size"] == "full" else settings["batch_size"]
 
