@@ -137,6 +137,37 @@ def test_gensim_reference_is_bit_identical_with_one_worker(tmp_path):
     assert first[0] == second[0] and np.array_equal(first[1], second[1])
 
 
+def test_gensim_reference_decays_the_learning_rate_with_words_like_ours(monkeypatch):
+    """One 10,000-word line then 2,000 five-word lines: half the words are done after the first
+    job, so the second job's rate is halfway down (gensim's default call would count sentences:
+    1 of 2,001 done, rate still at alpha)."""
+    from gensim.models import Word2Vec as GensimWord2Vec
+
+    from dlrepro.experiments.word2vec import _train_gensim
+
+    words = [w for sentence in synthetic_sentences(4000) for w in sentence]
+    sentences = [words[:10_000]] + [words[i:i + 5] for i in range(0, 10_000, 5)]
+    assert len(sentences[0]) == 10_000 and all(len(s) == 5 for s in sentences[1:])
+    rates = []
+    original = GensimWord2Vec._do_train_job
+
+    def record(model, job, alpha, inits):     # the learning rate gensim gives each job
+        rates.append(alpha)
+        return original(model, job, alpha, inits)
+
+    monkeypatch.setattr(GensimWord2Vec, "_do_train_job", record)
+    settings = {**SETTINGS, "epochs": 1, "alpha": 0.025, "min_alpha": 0.0001}
+    _train_gensim(settings, sentences, seed=0, schedule="words")
+    by_words = rates[:]
+    rates.clear()
+    _train_gensim(settings, sentences, seed=0, schedule="sentences")
+    by_sentences = rates[:]
+    halfway = 0.025 - (0.025 - 0.0001) * 0.5
+    assert len(by_words) == 2 and by_words[0] == pytest.approx(0.025)
+    assert by_words[1] == pytest.approx(halfway, rel=1e-6)
+    assert by_sentences[1] == pytest.approx(0.025 - (0.025 - 0.0001) / 2001, rel=1e-6)
+
+
 def test_evaluation_on_a_planted_embedding_gives_the_known_spearman():
     from gensim.models import KeyedVectors
     from gensim.test.utils import datapath
