@@ -10,8 +10,9 @@ implementations are unrelated; target: ours ≥ gensim − 0.03), and words/s of
 words × epochs / training seconds, median over the seeds), measured in this one invocation.
 The reference decays its learning rate with the words trained, as word2vec.c and ours do; the
 column "gensim default" is gensim's default call (decay by sentences), shown for comparison.
-One seed alone is not enough: WS353 moves by ±0.02–0.03 between seeds on this corpus. Full softmax (ours only; gensim has none) is timed on the first
---softmax-words words. Builds results/data/corpus.txt first if it is missing.
+One seed alone is not enough: WS353 moves by up to ±0.03 between seeds on this corpus.
+Full softmax (ours only; gensim has none) is timed on the first --softmax-words words.
+Builds results/data/corpus.txt first if it is missing.
 """
 from __future__ import annotations
 
@@ -43,16 +44,16 @@ def score(words, vectors) -> float:
 
 
 def difference_ci(a: list[float], b: list[float]) -> tuple[float, float, float]:
-    """Mean of a − mean of b with Welch's 95% interval."""
-    a, b = np.asarray(a), np.asarray(b)
-    diff = a.mean() - b.mean()
+    """Mean of a − mean of b with Welch's 95% interval (scipy's unequal-variance t-test)."""
+    diff = float(np.mean(a) - np.mean(b))
     if len(a) < 2 or len(b) < 2:
         return diff, float("nan"), float("nan")
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = np.sqrt(va + vb)
-    dof = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1)) if se > 0 else 1
-    half = stats.t.ppf(0.975, dof) * se
-    return diff, diff - half, diff + half
+    interval = stats.ttest_ind(a, b, equal_var=False).confidence_interval()
+    return diff, float(interval.low), float(interval.high)
+
+
+def spread(values: list[float]) -> str:
+    return f"{np.mean(values):7.3f}±{np.std(values, ddof=1) if len(values) > 1 else 0:.3f}"
 
 
 def measure(train, settings, sentences, seeds, *extra) -> tuple[list[float], float]:
@@ -89,9 +90,7 @@ def main() -> None:
         ref, ref_speed = measure(_train_gensim, settings, sentences, args.seeds, "words")
         default, _ = measure(_train_gensim, settings, sentences, args.seeds, "sentences")
         diff, low, high = difference_ci(ours, ref)
-        print(f"{combo:24} {np.mean(ours):7.3f}±{np.std(ours, ddof=1) if len(ours) > 1 else 0:.3f} "
-              f"{np.mean(ref):7.3f}±{np.std(ref, ddof=1) if len(ref) > 1 else 0:.3f} "
-              f"{diff:+9.3f} [{low:+.3f}, {high:+.3f}] {'met' if diff >= -0.03 else 'missed':>6} "
+        print(f"{combo:24} {spread(ours)} {spread(ref)} {diff:+9.3f} [{low:+.3f}, {high:+.3f}] {'met' if diff >= -0.03 else 'missed':>6} "
               f"{ours_speed:10,.0f} {ref_speed:11,.0f} {np.mean(default):14.3f}", flush=True)
         print(f"{'':24} per seed: ours {[round(q, 3) for q in ours]}, gensim {[round(q, 3) for q in ref]}, "
               f"gensim default {[round(q, 3) for q in default]}")
