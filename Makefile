@@ -29,7 +29,7 @@ report: setup
 	@echo "Report: $(CURDIR)/report/index.html"
 
 slurm: setup
-	snakemake --workflow-profile workflow/profiles/slurm
+	snakemake --workflow-profile profiles/slurm
 
 dry-run: setup
 	snakemake -n

@@ -1,13 +1,24 @@
 # dlrepro: train every experiment of config/config.yaml under controlled seeds, aggregate the
 # runs into tables and render report/index.html.
 #   snakemake -n                                  # show the DAG
-#   snakemake --cores all                         # run it (workflow/profiles/default is picked up)
+#   snakemake --cores all                         # run it (profiles/default is picked up)
 #   snakemake --cores all --configfile config/full.yaml
-#   snakemake --workflow-profile workflow/profiles/slurm     # submit to SLURM
+#   snakemake --workflow-profile profiles/slurm     # submit to SLURM
 #   snakemake prefetch                                      # gather external assets (login node)
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# The embedded default, read by the project's validator first so that a syntax error names the
+# file, line and column (Snakemake's own loader names neither). Overlays given with --configfile
+# are read by Snakemake before this file runs: check them with `dlrepro validate-config FILE`.
+from snakemake.exceptions import WorkflowError
+from dlrepro.config import ConfigError, read_yaml
+
+try:
+    read_yaml("config/config.yaml")
+except ConfigError as err:
+    raise WorkflowError(f"dlrepro: {err}")
 
 
 configfile: "config/config.yaml"

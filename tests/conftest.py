@@ -8,6 +8,8 @@ from dlrepro.config import expand_runs, validate
 
 REPO = Path(__file__).resolve().parents[1]
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+# What a scratch copy of the workflow needs (profiles/default must sit beside the Snakefile).
+WORKFLOW_FILES = ("Snakefile", "workflow", "profiles", "config")
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +43,7 @@ def spec_json(spec: dict) -> str:
 @pytest.fixture
 def workflow_copy(tmp_path) -> Path:
     """The workflow files in a scratch folder, so a test DAG never touches the repo's results/."""
-    for name in ("Snakefile", "workflow", "config"):
+    for name in WORKFLOW_FILES:
         source = REPO / name
         if source.is_dir():
             shutil.copytree(source, tmp_path / name, symlinks=False)

@@ -1,7 +1,7 @@
 """Through a real SLURM cluster on localhost (Debian's slurm-wlm, started by tests/slurm_local/).
 
 No mock of sbatch: Snakemake submits with snakemake-executor-plugin-slurm using the project's own
-profile (workflow/profiles/slurm), and we read what SLURM recorded with sacct.
+profile (profiles/slurm), and we read what SLURM recorded with sacct.
 """
 import json
 import os
@@ -15,13 +15,13 @@ import pytest
 
 from dlrepro.config import expand_runs, load_config
 from dlrepro.train.loop import train_classifier
-from tests.conftest import REPO, tool_env
+from tests.conftest import REPO, WORKFLOW_FILES, tool_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 HARNESS = REPO / "tests" / "slurm_local"
 # The project's profile, with faster status polls and groups that fit this 2-core node (a group
 # of N training jobs asks for N cores).
-PROFILE = ["--workflow-profile", "workflow/profiles/slurm",
+PROFILE = ["--workflow-profile", "profiles/slurm",
            "--slurm-init-seconds-before-status-checks", "2", "--group-components", "train_pack=2"]
 
 
@@ -59,7 +59,7 @@ def cluster(tmp_path_factory):
 
 
 def workflow_with(tmp_path: Path, config_yaml: str) -> Path:
-    for name in ("Snakefile", "workflow", "config"):
+    for name in WORKFLOW_FILES:
         source = REPO / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
     (tmp_path / "test.yaml").write_text(config_yaml)

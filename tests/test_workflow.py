@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dlrepro.config import expand_runs, load_config
-from tests.conftest import REPO, snakemake
+from tests.conftest import REPO, WORKFLOW_FILES, snakemake
 
 pytestmark = pytest.mark.slow
 SMOKE = ["--cores", "2", "--configfile", "config/smoke.yaml"]
@@ -18,7 +18,7 @@ SMOKE = ["--cores", "2", "--configfile", "config/smoke.yaml"]
 @pytest.fixture(scope="module")
 def smoke_dag(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("workflow")
-    for name in ("Snakefile", "workflow", "config"):
+    for name in WORKFLOW_FILES:
         source = REPO / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
     snakemake(*SMOKE, cwd=root)

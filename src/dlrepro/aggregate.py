@@ -13,12 +13,14 @@ image_scores, scoring   from the scoring stage (results/scores): one row per sco
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import pandas as pd
 
 from dlrepro.config import format_value
-from dlrepro.io import atomic_write_bytes, atomic_write_text, read_json
+from dlrepro.data.fashion_mnist import DataError
+from dlrepro.io import read_json
 from dlrepro.metrics.stats import mean_ci, paired_difference
 
 KEYS = ["experiment", "variant", "seed"]
@@ -29,6 +31,17 @@ def score_path(scores_root: str | Path, experiment: str, variant: str, seed: int
     return Path(scores_root) / experiment / variant / f"seed{seed}.json"
 
 
+def _read_run_file(folder: Path, name: str, what: str = "run"):
+    """A run's JSON file; a missing or damaged one is named with the fix (delete and re-run)."""
+    path = folder / name
+    try:
+        return read_json(path)
+    except (OSError, ValueError) as err:
+        reason = "is missing" if isinstance(err, FileNotFoundError) else f"is damaged ({err})"
+        raise DataError(f"{what} '{folder}': '{path}' {reason}. Delete the folder '{folder}' and "
+                        "re-run snakemake: it is recomputed (other runs are kept).") from err
+
+
 def read_runs(run_dirs: list[str | Path], scores_root: str | Path | None = None
               ) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
     """(runs, history, extra tables, axes order per experiment) from the run folders."""
@@ -37,7 +50,7 @@ def read_runs(run_dirs: list[str | Path], scores_root: str | Path | None = None
         run_dir = Path(run_dir)
         if run_dir.name == "metrics.json":
             run_dir = run_dir.parent
-        info, metrics = read_json(run_dir / "run.json"), read_json(run_dir / "metrics.json")
+        info, metrics = _read_run_file(run_dir, "run.json"), _read_run_file(run_dir, "metrics.json")
         spec = info["spec"]
         key = {"experiment": spec["experiment"], "variant": spec["variant"], "seed": spec["seed"]}
         order = axes_order.setdefault(spec["experiment"], {})
@@ -49,7 +62,7 @@ def read_runs(run_dirs: list[str | Path], scores_root: str | Path | None = None
                **{f"axis.{a}": format_value(v) for a, v in spec["axes"].items()}}
         scored = score_path(scores_root, **key) if scores_root else None
         if scored and scored.exists():
-            scores = read_json(scored)
+            scores = _read_run_file(scored.parent, scored.name, what="score file")
             metrics = {**metrics, **scores["metrics"]}
             extras.setdefault("image_scores", []).append(pd.DataFrame(scores["sets"]).assign(**key))
             extras.setdefault("scoring", []).append(pd.DataFrame([{
@@ -117,12 +130,30 @@ def paired_differences(runs: pd.DataFrame, axes_order: dict) -> pd.DataFrame:
 
 
 def write_table(frame: pd.DataFrame, out_dir: Path, name: str) -> None:
-    import io
+    frame.to_parquet(out_dir / f"{name}.parquet", index=False)
+    frame.to_csv(out_dir / f"{name}.csv", index=False)
 
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    atomic_write_bytes(out_dir / f"{name}.parquet", buffer.getvalue())
-    atomic_write_text(out_dir / f"{name}.csv", frame.to_csv(index=False))
+
+def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> None:
+    """All tables or none: written into a scratch folder beside out_dir, then swapped in."""
+    import shutil
+    import tempfile
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
+    try:
+        for name, frame in tables.items():
+            write_table(frame, scratch, name)
+        old = None
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old-{scratch.name[-8:]}")
+            os.replace(out_dir, old)
+        os.replace(scratch, out_dir)
+        if old is not None:
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
 
 
 def aggregate(run_dirs: list[str | Path], out_dir: str | Path,
@@ -135,6 +166,5 @@ def aggregate(run_dirs: list[str | Path], out_dir: str | Path,
               "paired": paired_differences(runs, axes_order), "history": history,
               **extras}
     tables["checks"] = evaluate_checks(runs)
-    for name, frame in tables.items():
-        write_table(frame, out_dir, name)
+    write_tables(tables, out_dir)
     return tables

@@ -43,24 +43,67 @@ def _with_defaults(validator_class):
 _DefaultFillingValidator = _with_defaults(jsonschema.Draft202012Validator)
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
+def _describe(error: jsonschema.ValidationError, files=()) -> str:
     where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-    return f"config key '{where}': {error.message}"
+    hint = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
+    located = locate_key(files, list(error.absolute_path))
+    return (f"config key '{where}'{located}: {error.message}"
+            + (f" ({' '.join(hint.split())})" if hint and len(hint) < 200 else ""))
 
 
-def validate(config: dict, schema: dict | None = None) -> dict:
-    """Validate in place (filling defaults) and return config; raise ConfigError naming the key."""
+def locate_key(files, key_path: list) -> str:
+    """' (config/smoke.yaml, line 12)': the last file that sets the deepest part of key_path."""
+    best = (0, "")
+    for path in files:
+        try:
+            node = yaml.compose(Path(path).read_text())
+        except (OSError, yaml.YAMLError):
+            continue
+        depth, line = 0, None
+        for key in key_path:
+            if not isinstance(node, yaml.MappingNode):
+                break
+            match = next(((k, v) for k, v in node.value if k.value == str(key)), None)
+            if match is None:
+                break
+            depth, line, node = depth + 1, match[0].start_mark.line + 1, match[1]
+        if line is not None and depth >= best[0]:
+            best = (depth, f" ({path}, line {line})")
+    return best[1]
+
+
+def validate(config: dict, schema: dict | None = None, files=()) -> dict:
+    """Validate in place (filling defaults) and return config; raise ConfigError naming the key
+    (and, given the config files, the file and line that set it)."""
     schema = schema or load_schema()
     validator = _DefaultFillingValidator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         # The deepest error is the most specific one (oneOf/anyOf wrap their children).
         best = jsonschema.exceptions.best_match(errors)
-        lines = [_describe(best)]
+        lines = [_describe(best, files)]
         lines.append("Fix the configuration file (see config/README.md and "
                      "workflow/schemas/config.schema.yaml).")
         raise ConfigError("\n".join(lines))
     return config
+
+
+def read_yaml(path: str | Path) -> dict:
+    """One config file as a mapping; a syntax error names the file, line and column."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file '{path}' does not exist")
+    try:
+        loaded = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(f"config file {where}: not valid YAML ({problem}). Fix that line "
+                          "(indent with spaces, not tabs; quote values holding ': ').") from err
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"config file '{path}' must hold a mapping at top level")
+    return loaded
 
 
 def deep_merge(base: dict, override: dict) -> dict:
@@ -78,17 +121,8 @@ def load_config(paths: list[str | Path]) -> dict:
     """Read and deep-merge YAML files in order (as `snakemake --configfile` does), validate."""
     config: dict = {}
     for path in paths:
-        path = Path(path)
-        if not path.exists():
-            raise ConfigError(f"config file '{path}' does not exist")
-        try:
-            loaded = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from err
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"config file '{path}' must hold a mapping at top level")
-        config = deep_merge(config, loaded)
-    return validate(config)
+        config = deep_merge(config, read_yaml(path))
+    return validate(config, files=paths)
 
 
 def format_value(value) -> str:
@@ -110,6 +144,18 @@ def stable_hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
 
 
+# Keys that say where checksummed inputs are found, not what they are: left out of the config's
+# hash (the report's provenance), so moving the data re-runs nothing.
+LOCATION_KEYS = (("data", "fashion_mnist_dir"), ("data", "download"))
+
+
+def config_hash(config: dict) -> str:
+    content = copy.deepcopy(config)
+    for section, key in LOCATION_KEYS:
+        content.get(section, {}).pop(key, None)
+    return stable_hash(content)
+
+
 def run_path(experiment: str, variant: str, seed: int, root: str | Path = "results/runs") -> str:
     return f"{root}/{experiment}/{variant}/seed{seed}"
 
@@ -126,12 +172,32 @@ class Run:
     def path(self) -> str:
         return run_path(self.experiment, self.variant, self.seed)
 
+    @property
+    def family(self) -> str:
+        return self.settings["model"]
+
     def spec(self, config: dict) -> dict:
-        """Everything the training job needs; its hash decides whether a checkpoint is reusable."""
-        return {"experiment": self.experiment, "variant": self.variant, "seed": self.seed,
-                "axes": self.axes, "settings": self.settings, "data": config["data"],
-                "device": config["device"], "threads": config["threads_per_run"],
-                "score_images": config["metrics"]["images"]}
+        """What the training job depends on, and nothing else: its hash decides whether a
+        checkpoint is reusable, and Snakemake retrains when it changes. Where Fashion-MNIST lives
+        is not part of it (the data are checksummed), and only image runs see the scoring size."""
+        spec = {"experiment": self.experiment, "variant": self.variant, "seed": self.seed,
+                "axes": self.axes, "settings": self.settings,
+                "device": config["device"], "threads": config["threads_per_run"]}
+        if reads_fashion_mnist(self.family):
+            spec["data"] = {k: config["data"][k] for k in ("validation_size", "test_size")}
+        if self.family in IMAGE_FAMILIES:
+            spec["score_images"] = config["metrics"]["images"]
+        return spec
+
+
+# Which families read what (the Snakefile's inputs and the run specs both follow these).
+NO_DATA_FAMILIES = ("surface", "backprop", "word2vec")   # all others read Fashion-MNIST
+CORPUS_FAMILIES = ("word2vec",)
+IMAGE_FAMILIES = ("ae", "vae", "gan", "distortions")     # runs that the scoring stage rates
+
+
+def reads_fashion_mnist(family: str) -> bool:
+    return family not in NO_DATA_FAMILIES
 
 
 def _settings_validator():

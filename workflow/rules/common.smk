@@ -1,24 +1,41 @@
-# Validate the configuration before anything runs, and build the target lists.
+# Validate the configuration and check every path before anything runs: a job that fails makes
+# Snakemake delete its outputs, so what can be checked here is never left to a job.
 import json
 import os
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from dlrepro.config import ConfigError, classifier_run, expand_runs, stable_hash
+from dlrepro import preflight
+from dlrepro.config import (CORPUS_FAMILIES, IMAGE_FAMILIES, ConfigError, classifier_run,
+                            config_hash, expand_runs, reads_fashion_mnist, validate as check_config)
+from dlrepro.data.fashion_mnist import DataError
 from dlrepro.metrics.perceptual import WeightsMissing, status as lpips_status
-
-validate(config, "../schemas/config.schema.yaml")
-try:
-    RUNS = {run.path: run for run in expand_runs(config)}
-except ConfigError as err:
-    raise WorkflowError(f"Invalid configuration:\n{err}")
 
 DATA = "results/data/fashion-mnist.pt"
 CORPUS = "results/data/corpus.txt"
-CONFIG_HASH = stable_hash(config)
-NO_DATA_FAMILIES = ("surface", "backprop", "word2vec")  # the others read Fashion-MNIST
-IMAGE_FAMILIES = ("ae", "vae", "gan", "distortions")  # runs that the scoring stage rates
+# The main Snakemake process checks; jobs (SLURM steps, group members) re-parse this file on
+# nodes that may not see the data folders, and need not check again.
+CHECKING = workflow.is_main_process
+
+try:
+    # The project's validator first: it names the key, the file and line that set it, and the
+    # fix in one line. Snakemake's validate stays as the second line of defence.
+    # In merge order: the Snakefile's configfile, then --configfile overlays (they win).
+    overlays = [str(f) for f in workflow.config_settings.configfiles]
+    check_config(config, files=[*(f for f in map(str, workflow.configfiles) if f not in overlays),
+                                *overlays])
+    RUNS = {run.path: run for run in expand_runs(config)}
+    if CHECKING:
+        preflight.check_writable_folder("results")
+        preflight.check_writable_folder("report")
+        if workflow.local_exec:   # on SLURM, GPUs are on the compute nodes, not here
+            preflight.check_device(config["device"])
+except (ConfigError, DataError) as err:
+    raise WorkflowError(f"dlrepro: {err}")
+validate(config, "../schemas/config.schema.yaml")
+
+CONFIG_HASH = config_hash(config)
 FEATURE_CLASSIFIER = classifier_run(config)
 FEATURE_CLASSIFIER_DIR = "results/scoring/classifier"
 
@@ -30,6 +47,15 @@ try:
     LPIPS = lpips_status(TORCH_HOME, config["metrics"]["lpips"])
 except WeightsMissing as err:  # metrics.lpips: required -> stop before anything trains
     raise WorkflowError(str(err))
+
+
+def uses_fashion_mnist():
+    return bool(all_score_files()) or any(reads_fashion_mnist(run.family) for run in RUNS.values())
+
+
+def uses_corpus():
+    return any(run.family in CORPUS_FAMILIES for run in RUNS.values())
+
 
 # One training job per (experiment, variant): it trains every seed in one process, which pays
 # Python's and PyTorch's start-up once instead of once per seed.
@@ -59,20 +85,15 @@ def all_run_metrics():
     return [f"{path}/metrics.json" for path in RUNS]
 
 
-def uses_corpus():
-    return any(run.settings["model"] == "word2vec" for run in RUNS.values())
-
-
 def train_inputs(experiment, variant):
-    family = variant_runs(experiment, variant)[0].settings["model"]
-    if family == "word2vec":
+    family = variant_runs(experiment, variant)[0].family
+    if family in CORPUS_FAMILIES:
         return [CORPUS]
-    return [] if family in NO_DATA_FAMILIES else [DATA]
+    return [DATA] if reads_fashion_mnist(family) else []
 
 
 def is_image_experiment(experiment):
-    return any(run.settings["model"] in IMAGE_FAMILIES
-               for run in RUNS.values() if run.experiment == experiment)
+    return any(run.family in IMAGE_FAMILIES for run in RUNS.values() if run.experiment == experiment)
 
 
 def score_file(run):
@@ -80,7 +101,7 @@ def score_file(run):
 
 
 def all_score_files():
-    return [score_file(run) for run in RUNS.values() if run.settings["model"] in IMAGE_FAMILIES]
+    return [score_file(run) for run in RUNS.values() if run.family in IMAGE_FAMILIES]
 
 
 def determinism_run():
@@ -89,3 +110,19 @@ def determinism_run():
     if not check["enabled"]:
         return None
     return next((run for run in RUNS.values() if run.experiment == check["experiment"]), None)
+
+
+# The inputs of what will run: the data folders and corpus sources (missing or corrupt files are
+# named here, not after a job has deleted a good cache), and finished runs whose metrics.json
+# was damaged (set aside, so they retrain instead of breaking the aggregation).
+if CHECKING:
+    try:
+        if uses_fashion_mnist():
+            preflight.check_fashion_mnist(config["data"]["fashion_mnist_dir"],
+                                          config["data"]["download"],
+                                          "results/data/fashion-mnist.source.json")
+        if uses_corpus():
+            preflight.check_corpus_sources(config["word2vec_corpus"])
+    except (ConfigError, DataError) as err:
+        raise WorkflowError(f"dlrepro: {err}")
+    preflight.quarantine_damaged_runs([*RUNS, FEATURE_CLASSIFIER_DIR], dry_run=workflow.dryrun)

@@ -6,22 +6,28 @@ localrules:
     prefetch,
 
 
+# The folder is not a param: any folder whose files pass the checksums gives the same tensor, so
+# pointing data/fashion_mnist_dir elsewhere re-runs nothing (the folder was checked at parse time
+# by common.smk, and reaches the command through the environment).
+os.environ["DLREPRO_FASHION_MNIST_DIR"] = config["data"]["fashion_mnist_dir"]
+
+
 rule prepare_data:
     output:
         DATA,
     params:
-        folder=config["data"]["fashion_mnist_dir"],
         download="--download" if config["data"]["download"] else "",
     log:
         "results/logs/prepare_data.log",
     shell:
-        "dlrepro prepare-data --dir {params.folder:q} {params.download} --out {output} 2> {log}"
+        'dlrepro prepare-data --dir "$DLREPRO_FASHION_MNIST_DIR" {params.download} --out {output} 2> {log}'
 
 
 # The word2vec corpus from packaged text (gensim's Wikipedia extract, Debian's WordNet glosses).
 rule prepare_corpus:
     output:
-        CORPUS,
+        corpus=CORPUS,
+        description=CORPUS + ".json",
     params:
         sources=" ".join(config["word2vec_corpus"]["sources"]),
         path=f"--path {config['word2vec_corpus']['path']}" if config["word2vec_corpus"]["path"] else "",
@@ -30,7 +36,7 @@ rule prepare_corpus:
         "results/logs/prepare_corpus.log",
     shell:
         "dlrepro prepare-corpus --sources {params.sources} {params.path} "
-        "--wordnet-dir {params.wordnet:q} --out {output} 2> {log}"
+        "--wordnet-dir {params.wordnet:q} --out {output.corpus} 2> {log}"
 
 
 # `snakemake prefetch`: fetch every external asset the DAG needs, and list them with checksums:

@@ -27,8 +27,6 @@ FILES = {
 }
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
            "Bag", "Ankle boot"]
-CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-           "Bag", "Ankle boot"]
 MEAN, STD = 0.2860, 0.3530  # training-set pixel statistics, used to standardise inputs
 
 INSTALL_HINT = (
@@ -42,18 +40,26 @@ class DataError(RuntimeError):
     """Missing or corrupt data, with the fix in the message."""
 
 
-def _read_file(folder: Path, stem: str) -> tuple[Path, bytes]:
+def find_file(folder: Path, stem: str) -> Path:
+    """The idx file `stem` in `folder`, decompressed or .gz."""
     for candidate in (folder / stem, folder / f"{stem}.gz"):
-        if candidate.exists():
-            raw = candidate.read_bytes()
-            if candidate.suffix == ".gz":
-                try:
-                    raw = gzip.decompress(raw)
-                except (OSError, EOFError) as err:
-                    raise DataError(f"Fashion-MNIST file '{candidate}' is corrupt ({err}).\n"
-                                    f"Reinstall it:\n{INSTALL_HINT}") from err
-            return candidate, raw
-    raise DataError(f"Fashion-MNIST file '{folder / stem}[.gz]' is missing.\n{INSTALL_HINT}")
+        if candidate.is_file():
+            return candidate
+    where = f"'{folder}' does not exist" if not folder.is_dir() else f"'{folder / stem}[.gz]' is missing"
+    raise DataError(f"Fashion-MNIST file {where} (config key 'data/fashion_mnist_dir').\n"
+                    f"{INSTALL_HINT}")
+
+
+def _read_file(folder: Path, stem: str) -> tuple[Path, bytes]:
+    candidate = find_file(folder, stem)
+    raw = candidate.read_bytes()
+    if candidate.suffix == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as err:
+            raise DataError(f"Fashion-MNIST file '{candidate}' is corrupt ({err}).\n"
+                            f"Reinstall it:\n{INSTALL_HINT}") from err
+    return candidate, raw
 
 
 def _parse_idx(raw: bytes) -> np.ndarray:
@@ -62,18 +68,25 @@ def _parse_idx(raw: bytes) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
-def load_arrays(folder: str | Path) -> dict[str, np.ndarray]:
-    """The four arrays as uint8, each file verified against its checksum."""
-    folder = Path(folder)
-    arrays = {}
+def _verified(folder: Path):
     for key, (stem, sha256) in FILES.items():
         path, raw = _read_file(folder, stem)
         digest = hashlib.sha256(raw).hexdigest()
         if digest != sha256:
             raise DataError(f"Fashion-MNIST file '{path}' is corrupt: sha256 of its idx content "
                             f"is {digest}, expected {sha256}.\nReinstall it:\n{INSTALL_HINT}")
-        arrays[key] = _parse_idx(raw)
-    return arrays
+        yield key, raw
+
+
+def verify_files(folder: str | Path) -> None:
+    """Raise DataError naming the first missing or corrupt idx file."""
+    for _ in _verified(Path(folder)):
+        pass
+
+
+def load_arrays(folder: str | Path) -> dict[str, np.ndarray]:
+    """The four arrays as uint8, each file verified against its checksum."""
+    return {key: _parse_idx(raw) for key, raw in _verified(Path(folder))}
 
 
 def download(root: Path) -> Path:

@@ -39,26 +39,39 @@ def _chunks(tokens: list[str]):
         yield tokens[start:start + MAX_LINE_TOKENS]
 
 
+def wiki_path() -> Path:
+    import importlib.util
+
+    gensim = importlib.util.find_spec("gensim")   # located without importing gensim (slow)
+    folder = Path(gensim.origin).parent if gensim and gensim.origin else Path("gensim")
+    path = folder / "test" / "test_data" / WIKI_FILE
+    if not path.exists():
+        raise DataError(f"gensim's Wikipedia extract '{path}' is missing (word2vec_corpus source "
+                        "'enwiki'): reinstall gensim (pip install -r requirements.txt)")
+    return path
+
+
 def wiki_sentences():
     from gensim.corpora import WikiCorpus
-    from gensim.test.utils import datapath
 
-    path = Path(datapath(WIKI_FILE))
-    if not path.exists():
-        raise DataError(f"gensim's Wikipedia extract {path} is missing: reinstall gensim "
-                        "(pip install -r requirements.txt)")
+    path = wiki_path()
     wiki = WikiCorpus(str(path), dictionary={}, processes=1,
                       tokenizer_func=_wiki_tokenize)
     for article in wiki.get_texts():
         yield from _chunks(article)
 
 
+def check_wordnet(folder: str | Path) -> None:
+    folder = Path(folder)
+    missing = [name for name in WORDNET_FILES if not (folder / name).is_file()]
+    if missing:
+        raise DataError(f"WordNet glosses missing in '{folder}' ({', '.join(missing)}; config key "
+                        "'word2vec_corpus/wordnet_dir'): apt-get install -y wordnet-base")
+
+
 def wordnet_sentences(folder: str | Path = WORDNET_DIR):
     folder = Path(folder)
-    missing = [name for name in WORDNET_FILES if not (folder / name).exists()]
-    if missing:
-        raise DataError(f"WordNet glosses missing in {folder} ({', '.join(missing)}): "
-                        "apt-get install -y wordnet-base")
+    check_wordnet(folder)
     for name in WORDNET_FILES:
         with open(folder / name, encoding="utf-8", errors="replace") as lines:
             for line in lines:
@@ -70,10 +83,23 @@ def wordnet_sentences(folder: str | Path = WORDNET_DIR):
                         yield tokens
 
 
-def text_file_sentences(path: str | Path):
+def check_text_file(path: str | Path | None) -> None:
+    """The 'file' source: a readable file with at least one word in its first megabyte."""
+    if not path:
+        raise DataError("word2vec_corpus source 'file' needs config key 'word2vec_corpus/path' "
+                        "(a plain-text file)")
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"corpus file {path} does not exist (config key word2vec_corpus/path)")
+    if not path.is_file():
+        raise DataError(f"corpus file '{path}' does not exist (config key 'word2vec_corpus/path')")
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        if not _WORD.search(handle.read(1 << 20).lower()):
+            raise DataError(f"corpus file '{path}' holds no words (letters a-z) "
+                            "(config key 'word2vec_corpus/path')")
+
+
+def text_file_sentences(path: str | Path):
+    check_text_file(path)
+    path = Path(path)
     with open(path, encoding="utf-8", errors="replace") as lines:
         for line in lines:
             yield from _chunks(tokenize(line))
@@ -105,7 +131,8 @@ def build(sources: list[str], out: str | Path, path: str | None = None,
         lines.extend(" ".join(tokens) for tokens in readers[source]())
         counts[source] = sum(len(line.split()) for line in lines[before:])
         if counts[source] == 0:
-            raise DataError(f"corpus source '{source}' gave no text")
+            where = f" ('{path}')" if source == "file" else ""
+            raise DataError(f"corpus source '{source}'{where} gave no text")
     text = "\n".join(lines) + "\n"
     atomic_write_text(out, text)
     info = {"sources": sources, "tokens": counts, "total_tokens": sum(counts.values()),

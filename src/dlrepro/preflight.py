@@ -1,0 +1,96 @@
+"""Checks that run when Snakemake parses the workflow, before any job starts.
+
+A job that fails makes Snakemake delete its outputs, so a bad path found at job time costs a good
+cache (or a finished run). Everything that can be checked up front is checked here, with the same
+messages the jobs would give: the results folder, the data folders and files, the corpus sources,
+`device: cuda`, and run folders whose metrics.json was damaged after they finished.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from dlrepro.config import ConfigError
+from dlrepro.data.fashion_mnist import DataError
+
+
+def check_writable_folder(path: str | Path) -> None:
+    """`results` (or `report`) must be a folder we can write into; create it when missing."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"'{path}' is a file, but the workflow writes a folder there: move or "
+                          f"delete the file '{path.resolve()}' and re-run.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as err:
+        raise ConfigError(f"cannot write into '{path.resolve()}' ({err.strerror}): make it "
+                          "writable, or run from a folder you own.") from err
+
+
+def check_fashion_mnist(folder: str | Path, allow_download: bool, record: str | Path) -> None:
+    """The idx files exist and match their checksums (checked once per file version: the sizes
+    and modification times of verified files are recorded in `record`)."""
+    from dlrepro.data.fashion_mnist import FILES, find_file, verify_files
+
+    folder = Path(folder)
+    try:
+        found = [find_file(folder, stem) for stem, _ in FILES.values()]
+    except DataError:
+        if allow_download:   # the prepare_data job downloads them (data.download: true)
+            return
+        raise
+    stamp = {str(p.resolve()): [p.stat().st_size, p.stat().st_mtime_ns] for p in found}
+    record = Path(record)
+    try:
+        if json.loads(record.read_text()) == stamp:
+            return
+    except (OSError, ValueError):
+        pass
+    verify_files(folder)
+    from dlrepro.io import write_json
+    write_json(record, stamp)
+
+
+def check_corpus_sources(corpus: dict) -> None:
+    """Every source of `word2vec_corpus` can be read (same messages as `dlrepro prepare-corpus`)."""
+    from dlrepro.data import text_corpus
+
+    for source in corpus["sources"]:
+        if source == "file":
+            text_corpus.check_text_file(corpus["path"])
+        elif source == "wordnet":
+            text_corpus.check_wordnet(corpus["wordnet_dir"])
+        elif source == "enwiki":
+            text_corpus.wiki_path()
+
+
+def check_device(device: str) -> None:
+    if device == "cuda":
+        from dlrepro.train.seeding import resolve_device
+        resolve_device(device)
+
+
+def quarantine_damaged_runs(run_paths, dry_run: bool) -> list[str]:
+    """A finished run whose metrics.json no longer parses is set aside as metrics.json.damaged, so
+    Snakemake sees it missing and retrains it (its other seeds resume from their checkpoints)."""
+    damaged = []
+    for run in run_paths:
+        metrics = Path(run) / "metrics.json"
+        if not metrics.exists():
+            continue
+        try:
+            json.loads(metrics.read_bytes())
+            continue
+        except (ValueError, UnicodeDecodeError):
+            damaged.append(str(metrics))
+        action = "would set it aside" if dry_run else f"set aside as {metrics}.damaged"
+        print(f"dlrepro: warning: '{metrics}' is damaged (not JSON); {action}: the run "
+              "retrains.", file=sys.stderr)
+        if not dry_run:
+            os.replace(metrics, f"{metrics}.damaged")
+    return damaged
