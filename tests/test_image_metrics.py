@@ -54,58 +54,10 @@ def test_frechet_distance_of_a_set_with_itself_is_zero_and_with_noise_is_large()
     assert image.frechet_distance(features, features + 3.0) == pytest.approx(16 * 9, rel=1e-6)
 
 
-def test_lpips_unavailable_in_auto_mode_names_the_file_and_the_fetch_command(tmp_path):
-    status = perceptual.status(tmp_path, "auto")
-    assert not status.available
-    assert str(perceptual.weights_path(tmp_path).resolve()) in status.message
-    assert "prefetch" in status.message and "fetch-weights" in status.message
-
-
-def test_lpips_required_without_weights_raises_with_the_same_message(tmp_path):
-    with pytest.raises(perceptual.WeightsMissing, match="alexnet-owt-7be5be79.pth.*required"):
-        perceptual.status(tmp_path, "required")
-
-
-def test_lpips_off_never_loads(tmp_path):
-    assert not perceptual.status(tmp_path, "off").available
-
-
-def test_planted_weights_are_loaded_from_torch_home_and_flagged_as_not_official(tmp_path, monkeypatch):
-    import torchvision
-
-    # A state_dict planted where torchvision looks (any AlexNet weights exercise the path).
-    torch.manual_seed(0)
-    path = perceptual.weights_path(tmp_path)
-    path.parent.mkdir(parents=True)
-    torch.save(torchvision.models.alexnet().state_dict(), path)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "elsewhere"))
-    status = perceptual.status(tmp_path, "required")
-    assert status.available and not status.official and "not torchvision's published" in status.message
-    model = perceptual.load(tmp_path)
-    backbone = model.net.slice1[0].weight
-    planted = torch.load(path)["features.0.weight"]
-    assert torch.equal(backbone, planted)          # the planted weights, not random ones
-    x, y = _pairs(n=8)
-    assert torch.allclose(perceptual.distance(model, x, x), torch.zeros(8), atol=1e-6)
-    assert (perceptual.distance(model, x, y) > 0).all()
-
-
-def test_lpips_input_is_three_channels_of_32_in_minus_one_to_one():
+def test_lpips_input_is_three_channels_of_64_in_minus_one_to_one():
     x = torch.rand(2, 1, 28, 28)
     prepared = perceptual.to_lpips_input(x)
-    assert prepared.shape == (2, 3, 32, 32)
+    assert prepared.shape == (2, 3, 64, 64)
     assert prepared.min() >= -1 and prepared.max() <= 1
     assert torch.equal(prepared[:, 0], prepared[:, 2])
-
-
-def test_fetch_offline_fails_with_instructions(tmp_path, monkeypatch):
-    import torch.hub
-
-    def offline(*args, **kwargs):
-        raise OSError("network is unreachable")
-
-    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
-    import torchvision.models._api as api
-    monkeypatch.setattr(api, "load_state_dict_from_url", offline, raising=False)
-    with pytest.raises(perceptual.WeightsMissing, match="could not download"):
-        perceptual.fetch(tmp_path)
+    assert perceptual.to_lpips_input(x, 32).shape == (2, 3, 32, 32)

@@ -20,7 +20,8 @@ from dlrepro.aggregate import write_tables
 from dlrepro.config import ConfigError, expand_runs, load_config, validate
 from dlrepro.data import text_corpus
 from dlrepro.data.fashion_mnist import DataError
-from tests.conftest import DEBIAN_DIR, REPO, WORKFLOW_FILES, snakemake, tool_env
+from tests import conftest
+from tests.conftest import DEBIAN_DIR, REPO, snakemake, tool_env
 
 TINY = """
 seeds: [0]
@@ -36,9 +37,7 @@ TINY_ARGS = ["--cores", "2", "--replace-workflow-config", "--configfile", "tiny.
 
 
 def copy_workflow(root: Path) -> Path:
-    for name in WORKFLOW_FILES:
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+    conftest.copy_workflow(root)
     (root / "tiny.yaml").write_text(TINY)
     return root
 

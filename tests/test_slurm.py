@@ -15,7 +15,7 @@ import pytest
 
 from dlrepro.config import expand_runs, load_config
 from dlrepro.train.loop import train_classifier
-from tests.conftest import REPO, WORKFLOW_FILES, tool_env
+from tests.conftest import REPO, copy_workflow, tool_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 HARNESS = REPO / "tests" / "slurm_local"
@@ -59,9 +59,7 @@ def cluster(tmp_path_factory):
 
 
 def workflow_with(tmp_path: Path, config_yaml: str) -> Path:
-    for name in WORKFLOW_FILES:
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    copy_workflow(tmp_path)
     (tmp_path / "test.yaml").write_text(config_yaml)
     return tmp_path
 

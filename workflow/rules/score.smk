@@ -34,15 +34,19 @@ for _experiment, _seeds in SEEDS.items():
             runs=[f"results/runs/{_experiment}/{{variant}}/seed{s}/metrics.json" for s in _seeds],
             classifier=rules.feature_classifier.output.metrics,
             data=DATA,
+            # new or replaced LPIPS weights re-score (and only the scoring re-runs)
+            lpips=[LPIPS.file] if LPIPS.available else [],
         output:
             [f"results/scores/{_experiment}/{{variant}}/seed{s}.json" for s in _seeds],
         params:
             runs=lambda w, input: [os.path.dirname(m) for m in input.runs],
             lpips=config["metrics"]["lpips"],
+            lpips_size=config["metrics"]["lpips_size"],
         log:
             f"results/logs/score/{_experiment}/{{variant}}.log",
         threads: config["threads_per_run"]
         shell:
             "dlrepro score --runs {params.runs:q} --out {output:q} "
             "--classifier {FEATURE_CLASSIFIER_DIR} --data {input.data} "
-            "--torch-home {TORCH_HOME:q} --lpips {params.lpips} 2> {log:q}"
+            "--torch-home {TORCH_HOME:q} --lpips {params.lpips} --lpips-size {params.lpips_size} "
+            "2> {log:q}"

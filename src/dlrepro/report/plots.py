@@ -271,6 +271,35 @@ def distortion_curves(image_scores: pd.DataFrame) -> bytes:
     return _png(fig)
 
 
+def lpips_sizes(image_scores: pd.DataFrame) -> bytes | None:
+    """LPIPS of every distortion set at the report's input size (64) against the other (32):
+    does the ranking of the distortions depend on the size the 28 x 28 images are upsampled to?"""
+    from scipy.stats import spearmanr
+
+    frame = image_scores[image_scores["kind"] == "pairs"]
+    other = [c for c in frame.columns if c.startswith("lpips@")]
+    if not other or frame["lpips"].isna().all():
+        return None
+    other = other[0]
+    means = frame.groupby("set", sort=False)[["lpips", other]].mean().reset_index()
+    means["distortion"] = means["set"].str.split("=").str[0]
+    rho = spearmanr(means["lpips"], means[other]).statistic
+    fig, ax = plt.subplots(figsize=(6.5, 4.6))
+    kinds = list(dict.fromkeys(means["distortion"]))
+    for color, kind in zip(_colors(len(kinds)), kinds):
+        sub = means[means["distortion"] == kind]
+        ax.scatter(sub["lpips"], sub[other], color=color, label=kind, s=30)
+        for name, x, y in zip(sub["set"], sub["lpips"], sub[other]):
+            ax.annotate(name.split("=")[1], (x, y), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
+    ax.set_xlabel("LPIPS at 64 × 64 (used in the report)")
+    ax.set_ylabel(f"LPIPS at {other[6:]} × {other[6:]}")
+    ax.set_title(f"ranking of the {len(means)} distortion sets: Spearman ρ = {rho:.3f}", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
 def quality_vs_time(runs: pd.DataFrame, quality: str = "ws353_spearman",
                     speed: str = "words_per_second") -> bytes:
     """Each variant's quality against its training speed (mean ± 95% CI over seeds)."""
@@ -304,6 +333,8 @@ def draw(kind: str, options: dict, history: pd.DataFrame, runs: pd.DataFrame,
     """PNG bytes, or None when the figure would be empty."""
     if kind == "distortion_curves":
         return distortion_curves(image_scores, **options)
+    if kind == "lpips_sizes":
+        return lpips_sizes(image_scores, **options)
     if kind in ("bars", "lr_sensitivity", "quality_vs_time"):
         return PLOTTERS[kind](runs, **options)
     return PLOTTERS[kind](history, runs, **options)

@@ -112,16 +112,22 @@ def _image_figures(runs_root: Path | None, exp_runs: pd.DataFrame) -> list[dict]
 
 
 def _lpips_banner(scoring: pd.DataFrame) -> dict | None:
-    """A warning when LPIPS was unavailable or its weights are not the published ones."""
+    """A warning when LPIPS was unavailable (off, or no weights with metrics.lpips: auto)."""
     if scoring.empty:
         return None
     missing = scoring[~scoring["lpips_available"].astype(bool)]
     if len(missing):
         return {"level": "unavailable", "message": missing["lpips_message"].iloc[0]}
-    unofficial = scoring[~scoring["lpips_official"].astype(bool)]
-    if len(unofficial):
-        return {"level": "unofficial", "message": unofficial["lpips_message"].iloc[0]}
     return None
+
+
+def _lpips_weights(scoring: pd.DataFrame) -> list[str]:
+    """Which weights file (source, SHA-256) produced the LPIPS numbers."""
+    if scoring.empty or "lpips_source" not in scoring:
+        return []
+    used = scoring[scoring["lpips_available"].astype(bool)]
+    return sorted({f"{r.lpips_source}: {Path(r.lpips_file).name}, SHA-256 {r.lpips_sha256}"
+                   for r in used.itertuples()})
 
 
 def build_context(tables: Path, determinism: str | None, config_hash: str,
@@ -165,6 +171,7 @@ def build_context(tables: Path, determinism: str | None, config_hash: str,
     return {
         "sections": sections,
         "lpips_banner": _lpips_banner(scoring),
+        "lpips_weights": _lpips_weights(scoring),
         "classifier_acc": fmt(float(classifier_acc.iloc[0])) if len(classifier_acc) else None,
         "rule": CATALOG_DOC.split("Verdict rule (written in the report too):")[1].strip(),
         "provenance": {

@@ -1,0 +1,327 @@
+"""Fault injection: every bad input we know of, against the smoke profile, in a scratch copy.
+
+    python scripts/fault_matrix.py [--workdir DIR] [--markdown OUT.md]
+
+The scratch copy first runs the smoke DAG to the end; each probe then damages one thing, runs
+Snakemake as a user would, and puts everything back. Printed per probe: the exit code, the first
+line of the message, whether that line names the file or key at fault, and the files lost: files
+under results/ before the probe that are gone or changed after it (logs aside). Wanted: zero
+lost files and a named file or key in every failing message.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parents[1]
+WORKFLOW_FILES = ("Snakefile", "workflow", "profiles", "config")
+SMOKE = ["--cores", "2", "--configfile", "config/smoke.yaml"]
+FMNIST = Path("/usr/share/datasets/fashion-mnist")
+KILL_RUN = "results/runs/validation/train_size=128__early_stopping=false/seed0"
+
+
+def snakemake(root: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    results = root / "results"
+    if not results.is_dir():
+        return {}
+    return {str(p.relative_to(root)): p.read_bytes() for p in results.rglob("*")
+            if p.is_file() and "logs" not in p.parts}
+
+
+@dataclass
+class Probe:
+    name: str
+    named: str                                 # what the message must name (a key or a path)
+    args: Callable[[Path], list[str]]          # damage, and the Snakemake arguments to run
+    restore: Callable[[Path], None] = lambda root: None
+    expect_failure: bool = True
+    note: Callable[[Path, subprocess.CompletedProcess], str] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def overlay(text: str):
+    def args(root: Path) -> list[str]:
+        (root / "probe.yaml").write_text(text)
+        return [*SMOKE, "--configfile", "probe.yaml"]
+    return args
+
+
+def edit_default(old: str, new: str):
+    """Damage config/config.yaml itself (the file the Snakefile loads)."""
+    def args(root: Path) -> list[str]:
+        path = root / "config/config.yaml"
+        (root / "config.yaml.orig").write_bytes(path.read_bytes())
+        path.write_text(path.read_text().replace(old, new, 1))
+        return SMOKE
+    return args
+
+
+def restore_default(root: Path) -> None:
+    os.replace(root / "config.yaml.orig", root / "config/config.yaml")
+
+
+def data_folder(damage: str):
+    def args(root: Path) -> list[str]:
+        folder = root / "probe-fmnist"
+        shutil.rmtree(folder, ignore_errors=True)
+        if damage != "missing":
+            shutil.copytree(FMNIST, folder)
+            victim = next(folder.glob("t10k-labels-idx1-ubyte*"))
+            raw = victim.read_bytes()
+            if damage == "truncated":
+                victim.write_bytes(raw[: len(raw) // 2])
+            elif damage == "corrupt":
+                content = bytearray(gzip.decompress(raw) if victim.suffix == ".gz" else raw)
+                content[100] ^= 0xFF
+                victim.write_bytes(gzip.compress(bytes(content)) if victim.suffix == ".gz"
+                                   else bytes(content))
+        return overlay(f"data: {{fashion_mnist_dir: '{folder}'}}\n")(root)
+    return args
+
+
+def damage_file(relative: str, content: bytes):
+    def args(root: Path) -> list[str]:
+        path = root / relative
+        (root / "probe.orig").write_bytes(path.read_bytes())
+        path.write_bytes(content)
+        return SMOKE
+    return args
+
+
+def results_as_file(root: Path) -> list[str]:
+    os.replace(root / "results", root / "results.probe")
+    (root / "results").write_text("a file where the results folder should be\n")
+    return SMOKE
+
+
+def restore_results(root: Path) -> None:
+    (root / "results").unlink()
+    os.replace(root / "results.probe", root / "results")
+
+
+def resumed_identical(root: Path, result) -> str:
+    metrics = root / KILL_RUN / "metrics.json"
+    reference = root / "probe-reference-metrics.json"
+    same = metrics.exists() and metrics.read_bytes() == reference.read_bytes()
+    return f"killed at epoch {(root / 'probe-killed-at').read_text()}; resumed metrics.json " \
+           f"byte-identical: {'yes' if same else 'NO'}"
+
+
+def kill_mid_training(root: Path) -> list[str]:
+    """Start the DAG with one run deleted, SIGKILL Snakemake and its job after the run's first
+    checkpoint, then let the probe's own run resume it."""
+    run = root / KILL_RUN
+    shutil.copy(run / "metrics.json", root / "probe-reference-metrics.json")
+    shutil.rmtree(run)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    process = subprocess.Popen([sys.executable, "-m", "snakemake", *SMOKE], cwd=root, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    checkpoint, epoch = run / "checkpoint.pt", "?"
+    deadline = time.time() + 600
+    while time.time() < deadline and process.poll() is None:
+        if checkpoint.exists():
+            import torch
+            try:
+                epoch = str(torch.load(checkpoint, weights_only=False)["epoch"])
+            except Exception:       # caught mid-write: poll again
+                continue
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    process.wait()
+    (root / "probe-killed-at").write_text(epoch)
+    return SMOKE
+
+
+def truncate_checkpoint(root: Path) -> list[str]:
+    run = root / KILL_RUN
+    shutil.copy(run / "metrics.json", root / "probe-reference-metrics.json")
+    checkpoint = run / "checkpoint.pt"
+    if checkpoint.exists():
+        checkpoint.write_bytes(checkpoint.read_bytes()[:100])
+    (run / "metrics.json").unlink()
+    (root / "probe-killed-at").write_text("- (checkpoint truncated to 100 bytes)")
+    return SMOKE
+
+
+def concurrent(root: Path) -> list[str]:
+    """A second Snakemake while a first one runs (the first retrains one run)."""
+    shutil.rmtree(root / KILL_RUN)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    first = subprocess.Popen([sys.executable, "-m", "snakemake", *SMOKE], cwd=root, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(12)           # past parsing: the first holds the lock
+    (root / "probe-first.pid").write_text(str(first.pid))
+    return SMOKE
+
+
+def wait_first(root: Path) -> None:
+    pid = int((root / "probe-first.pid").read_text())
+    while True:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            break
+        time.sleep(0.5)
+
+
+def new_seed(root: Path) -> list[str]:
+    return overlay("experiments:\n  dropout:\n    seeds: [0, 1, 2]\n"
+                   "    base: {hidden: [32], train_size: 256, epochs: 1}\n"
+                   "    grid: {dropout: [0.0, 0.5]}\n")(root)
+
+
+def report_urls(root: Path, result) -> str:
+    html = (root / "report/index.html").read_text()
+    return f"external URLs in the report: {len(re.findall(r'https?://', html))}"
+
+
+PROBES = [
+    Probe("typo'd key (`lrr`)", "lrr",
+          overlay("experiments:\n  dropout:\n    base: {lrr: 0.1}\n")),
+    Probe("unknown experiment (`dropuot`)", "dropuot",
+          overlay("experiments:\n  dropuot:\n    base: {model: mlp}\n")),
+    Probe("empty seeds", "seeds", overlay("seeds: []\n")),
+    Probe("negative learning rate", "experiments/dropout/base/lr",
+          overlay("experiments:\n  dropout:\n    base: {lr: -0.1}\n")),
+    Probe("string learning rate", "experiments/dropout/base/lr",
+          overlay("experiments:\n  dropout:\n    base: {lr: fast}\n")),
+    Probe("YAML syntax error in config/config.yaml", "config/config.yaml:6:",
+          edit_default("threads_per_run: 1", "threads_per_run: [1"), restore_default),
+    Probe("schema error (names file and line)", "probe.yaml, line 3",
+          overlay("experiments:\n  dropout:\n    base: {batch_size: 0}\n")),
+    Probe("`metrics.lpips: required` without weights", "alexnet",
+          overlay("metrics: {lpips: required, torch_home: /nonexistent}\n")),
+    Probe("Fashion-MNIST folder missing", "probe-fmnist", data_folder("missing")),
+    Probe("Fashion-MNIST idx file truncated", "t10k-labels-idx1-ubyte", data_folder("truncated")),
+    Probe("Fashion-MNIST idx file corrupt (valid gzip)", "t10k-labels-idx1-ubyte",
+          data_folder("corrupt")),
+    Probe("same Fashion-MNIST in another folder", "Nothing to be done", data_folder("copy"),
+          expect_failure=False),
+    Probe("word2vec corpus `file` missing", "nope.txt",
+          overlay("word2vec_corpus: {sources: [file], path: /nonexistent/nope.txt}\n")),
+    Probe("word2vec corpus `file` without `path`", "word2vec_corpus/path",
+          overlay("word2vec_corpus: {sources: [file]}\n")),
+    Probe("word2vec corpus file empty", "empty.txt",
+          lambda root: ((root / "empty.txt").write_text(""),
+                        overlay(f"word2vec_corpus: {{sources: [file], path: '{root}/empty.txt'}}\n")(root))[1]),
+    Probe("`results` is a regular file", "results", results_as_file, restore_results),
+    Probe("`device: cuda` without a GPU", "device", overlay("device: cuda\n")),
+    Probe("damaged metrics.json (garbage bytes)", "metrics.json",
+          damage_file(f"{KILL_RUN}/metrics.json", b"\x00\xff\xfegarbage"),
+          expect_failure=False,
+          note=lambda root, r: "retrained; metrics.json byte-identical: " + (
+              "yes" if (root / KILL_RUN / "metrics.json").read_bytes()
+              == (root / "probe.orig").read_bytes() else "NO")),
+    Probe("kill -9 mid-training, then re-run", "", kill_mid_training, expect_failure=False,
+          note=resumed_identical),
+    Probe("truncated checkpoint", "", truncate_checkpoint, expect_failure=False,
+          note=resumed_identical),
+    Probe("two Snakemake runs at once", "locked", concurrent, wait_first),
+    Probe("diverging run (smoke's SGD at lr=1000)", "", lambda root: SMOKE, expect_failure=False,
+          note=lambda root, r: "diverged runs: " + str(sum(
+              json.loads(p.read_text())["status"] == "diverged"
+              for p in (root / "results/runs").rglob("metrics.json")))),
+    Probe("identical re-run", "Nothing to be done", lambda root: SMOKE, expect_failure=False,
+          note=report_urls),
+    Probe("a new seed for one experiment", "", new_seed, expect_failure=False,
+          note=lambda root, r: "jobs run: " + ", ".join(sorted(set(
+              re.findall(r"^rule (\w+):", r.stdout + r.stderr, re.MULTILINE))))),
+]
+
+
+def first_message_line(result: subprocess.CompletedProcess, failed: bool) -> str:
+    lines = (result.stderr + result.stdout).splitlines()
+    if failed:
+        for pattern in (r"^dlrepro:", r"Error|error"):
+            for line in lines:
+                if re.search(pattern, line) and "Using workflow specific profile" not in line:
+                    return line.strip()
+    for line in lines:
+        if "Nothing to be done" in line or re.search(r"steps \(100%\) done", line):
+            return line.strip()
+    return lines[-1].strip() if lines else ""
+
+
+def lost_files(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
+    return sorted(path for path, content in before.items() if after.get(path) != content)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", help="scratch folder (default: a new temporary one)")
+    parser.add_argument("--markdown", help="also write the table to this file")
+    parser.add_argument("--only", help="run only the probes whose name contains this text")
+    args = parser.parse_args()
+
+    root = Path(args.workdir or tempfile.mkdtemp(prefix="dlrepro-faults-"))
+    root.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
+        target = root / name
+        if not target.exists():
+            (shutil.copytree if (REPO / name).is_dir() else shutil.copy)(REPO / name, target)
+    print(f"scratch copy: {root}; running the smoke DAG first ...", flush=True)
+    baseline = snakemake(root, *SMOKE)
+    if baseline.returncode != 0:
+        print(baseline.stdout[-3000:], baseline.stderr[-3000:], sep="\n")
+        return 1
+
+    rows = []
+    for probe in PROBES:
+        if args.only and args.only not in probe.name:
+            continue
+        before = snapshot(root)
+        started = time.time()
+        result = snakemake(root, *probe.args(root))
+        probe.restore(root)
+        failed = result.returncode != 0
+        message = first_message_line(result, failed)
+        if probe.note and not failed:
+            message = f"{message} — {probe.note(root, result)}"
+        lost = lost_files(before, snapshot(root)) if failed or not probe.expect_failure else []
+        # A probe that retrains on purpose rewrites the files it retrains: count only losses.
+        if not probe.expect_failure:
+            lost = [path for path in lost if not (root / path).exists()]
+        named = "yes" if probe.named and probe.named in message else ("—" if not probe.named else "no")
+        rows.append((probe.name, result.returncode, message, named, len(lost), lost[:3]))
+        print(f"{probe.name}: exit {result.returncode}, {time.time() - started:.0f} s, "
+              f"lost {len(lost)}: {message[:150]}", flush=True)
+        snakemake(root, *SMOKE)     # back to a complete tree for the next probe
+
+    table = ["| input | exit | first line of the message | names it | files lost |",
+             "|---|---|---|---|---|"]
+    for name, code, message, named, lost, examples in rows:
+        message = message.replace("|", "\\|").replace(str(root), "<scratch>")
+        if len(message) > 200:
+            message = message[:197] + "…"
+        table.append(f"| {name} | {code} | {message} | {named} | {lost}"
+                     f"{' ' + ', '.join(examples) if examples else ''} |")
+    print("\n".join(table))
+    if args.markdown:
+        Path(args.markdown).write_text("\n".join(table) + "\n")
+    bad = [row for row in rows if row[4] or row[3] == "no"]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
