@@ -1,0 +1,400 @@
+"""One prepared GPU check: what the planner and the Speed work need to know about a GPU, measured
+in one invocation of at most a few minutes, written as JSON + Markdown.
+
+    python benchmarks/gpu_check.py --out benchmarks/results          # on a GPU (cuda)
+    python benchmarks/gpu_check.py --tiny --device cpu --out /tmp/x  # end to end in seconds
+
+Sections (each timed with the device synchronised, warm-up steps excluded):
+  step_costs      seconds per optimisation step of every trained experiment of config.yaml at
+                  its own batch size (synthetic Fashion-MNIST-shaped data: speed does not depend
+                  on pixel values): the per-step costs the cost planner needs
+  seeds_vmap      S seeds as one vectorised model (torch.func.stack_module_state + vmap +
+                  functional_call, plain SGD on the stacked tensors) against S sequential models,
+                  for the reference MLP and the cnn-vs-mlp CNN: the ratio "Speed:" asks for
+  slots           K processes sharing the device, each training the CNN: aggregate steps/s for
+                  K = 1, 2, 4, 8 (the slots_per_gpu question)
+  word2vec        our word2vec's words/s for the four HS/NS x CBOW/skip-gram combinations at
+                  the default batch and at larger batches, WS353 of each (gensim's evaluation),
+                  and gensim's CPU words/s (workers=1) on the same corpus when gensim is there
+  image_metrics   batched PSNR + SSIM pairs/s on the device and on the CPU
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import multiprocessing as mp
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))   # runs from a bare checkout too (a lent GPU machine)
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(step, device, warmup: int, steps: int) -> float:
+    """Seconds per call of step() after warm-up."""
+    for _ in range(warmup):
+        step()
+    sync(device)
+    tic = time.perf_counter()
+    for _ in range(steps):
+        step()
+    sync(device)
+    return (time.perf_counter() - tic) / steps
+
+
+def default_config() -> dict:
+    from dlrepro.config import load_config
+    return load_config([REPO / "config/config.yaml"])
+
+
+# ------------------------------------------------------------------ step costs
+def family_step(settings: dict, device: torch.device, batch: int):
+    """A closure doing one optimisation step of the family on a synthetic batch."""
+    from dlrepro.models import build_model
+    from dlrepro.train.generative import build_family
+    from dlrepro.train.optim import build_optimizer
+
+    torch.manual_seed(0)
+    x = torch.rand(batch, 1, 28, 28, device=device)
+    y = torch.randint(0, 10, (batch,), device=device)
+    if settings["model"] in ("mlp", "cnn"):
+        model = build_model(settings).to(device).train()
+        optimizer = build_optimizer(settings, model.parameters())
+
+        def step():
+            optimizer.zero_grad(set_to_none=True)
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        return step
+    model = build_family(settings).to(device).train()
+    optimizers = model.make_optimizers()
+    return lambda: model.train_step(x, y, optimizers)
+
+
+def step_costs(device, tiny: bool) -> list[dict]:
+    """Every distinct variant of every trained experiment (tiny: the first of each)."""
+    from dlrepro.config import expand_runs
+
+    config = default_config()
+    rows, seen = [], set()
+    for run in expand_runs(config):
+        settings = run.settings
+        key = json.dumps(settings, sort_keys=True)
+        if settings["model"] not in ("mlp", "cnn", "ae", "vae", "gan") or key in seen:
+            continue
+        if tiny and any(r["experiment"] == run.experiment for r in rows):
+            continue
+        seen.add(key)
+        batch = settings["batch_size"]
+        batch = settings["train_size"] if batch == "full" else int(batch)
+        batch = min(batch, 64) if tiny else batch
+        seconds = timed(family_step(settings, device, batch), device, 2 if tiny else 5,
+                        3 if tiny else 20)
+        rows.append({"experiment": run.experiment, "family": settings["model"],
+                     "variant": run.variant, "batch": batch, "seconds_per_step": seconds})
+    return rows
+
+
+# ------------------------------------------------------------------ seeds as a batch dimension
+def seeds_vmap(device, tiny: bool) -> list[dict]:
+    from torch.func import functional_call, stack_module_state, vmap
+
+    from dlrepro.config import expand_runs, validate
+    from dlrepro.models import build_model
+
+    seeds, batch = (2, 16) if tiny else (5, 64)
+    rows = []
+    for kind in ("mlp", "cnn"):
+        settings = ({"model": "mlp", "hidden": [32] if tiny else [256, 256], "dropout": 0.0}
+                    if kind == "mlp" else
+                    {"model": "cnn", "channels": [4, 8] if tiny else [8, 16], "dropout": 0.0})
+        config = validate({"experiments": {"dropout": {"base": settings}}})
+        settings = expand_runs(config)[0].settings
+        models = []
+        for seed in range(seeds):
+            torch.manual_seed(seed)
+            models.append(build_model(settings).to(device))
+        x = torch.rand(seeds, batch, 1, 28, 28, device=device)
+        y = torch.randint(0, 10, (seeds, batch), device=device)
+
+        optimizers = [torch.optim.SGD(m.parameters(), lr=0.05) for m in models]
+
+        def sequential():
+            for s, (model, optimizer) in enumerate(zip(models, optimizers)):
+                optimizer.zero_grad(set_to_none=True)
+                torch.nn.functional.cross_entropy(model(x[s]), y[s]).backward()
+                optimizer.step()
+
+        params, buffers = stack_module_state(models)
+        params = {k: v.detach().requires_grad_() for k, v in params.items()}
+        base = models[0]
+        stacked_optimizer = torch.optim.SGD(list(params.values()), lr=0.05)
+
+        def loss_one(p, b, xs, ys):
+            return torch.nn.functional.cross_entropy(functional_call(base, (p, b), (xs,)), ys)
+
+        batched_loss = vmap(loss_one, in_dims=(0, 0, 0, 0))
+
+        def vectorised():
+            stacked_optimizer.zero_grad(set_to_none=True)
+            batched_loss(params, buffers, x, y).sum().backward()   # seeds are independent
+            stacked_optimizer.step()
+
+        # Same function: the stacked model's per-seed losses equal the separate models' losses.
+        with torch.no_grad():
+            separate = torch.stack([torch.nn.functional.cross_entropy(m(x[s]), y[s])
+                                    for s, m in enumerate(models)])
+            together = batched_loss(params, buffers, x, y)
+        loss_diff = float((separate - together).abs().max())
+        warm, steps = (2, 3) if tiny else (10, 100)
+        t_seq = timed(sequential, device, warm, steps)
+        t_vec = timed(vectorised, device, warm, steps)
+        rows.append({"model": kind, "seeds": seeds, "batch": batch,
+                     "sequential_s_per_step": t_seq, "vectorised_s_per_step": t_vec,
+                     "ratio": t_seq / t_vec, "initial_loss_max_abs_diff": loss_diff})
+    return rows
+
+
+# ------------------------------------------------------------------ slots per GPU
+def _slot_worker(device_name: str, seconds: float, tiny: bool, queue) -> None:
+    from dlrepro.train.seeding import enable_determinism
+
+    enable_determinism()          # as every DAG job runs
+    torch.set_num_threads(1)
+    device = torch.device(device_name)
+    from dlrepro.config import expand_runs, validate
+    settings = expand_runs(validate({"experiments": {"cnn-vs-mlp": {"base": {
+        "model": "cnn", "channels": [4, 8] if tiny else [8, 16]}}}}))[0].settings
+    step = family_step(settings, device, 64)
+    for _ in range(3):
+        step()
+    sync(device)
+    done, tic = 0, time.perf_counter()
+    while time.perf_counter() - tic < seconds:
+        for _ in range(10):
+            step()
+        sync(device)
+        done += 10
+    queue.put(done / (time.perf_counter() - tic))
+
+
+def slots(device, tiny: bool) -> list[dict]:
+    context = mp.get_context("spawn")
+    rows, seconds = [], (1.0 if tiny else 6.0)
+    for k in ((1, 2) if tiny else (1, 2, 4, 8)):
+        queue = context.Queue()
+        workers = [context.Process(target=_slot_worker, args=(str(device), seconds, tiny, queue))
+                   for _ in range(k)]
+        for w in workers:
+            w.start()
+        rates = [queue.get(timeout=300) for _ in workers]
+        for w in workers:
+            w.join()
+        rows.append({"processes": k, "steps_per_second": sum(rates)})
+    for row in rows:
+        row["vs_one"] = row["steps_per_second"] / rows[0]["steps_per_second"]
+    return rows
+
+
+# ------------------------------------------------------------------ word2vec
+def word2vec(device, tiny: bool, corpus: Path | None, budget_s: float) -> dict:
+    from dlrepro.data.text_corpus import read_sentences, synthetic_sentences
+    from dlrepro.experiments.word2vec import _train_gensim, _train_ours
+
+    try:
+        import gensim  # noqa: F401
+        have_gensim = True
+    except ImportError:
+        have_gensim = False
+    if corpus and corpus.exists():
+        sentences = read_sentences(corpus)
+        source = str(corpus.name)
+    else:
+        sentences, source = [list(s) for s in synthetic_sentences(2000)], "synthetic"
+    from dlrepro.config import load_schema
+    defaults = {k: v["default"] for k, v in load_schema()["$defs"]["settings"]["properties"].items()
+                if "default" in v}
+    base = {**defaults, "model": "word2vec", "dim": 16 if tiny else 100,
+            "min_count": 2 if tiny else 5, "epochs": 1 if tiny else 2}
+    batches = [None] if tiny else [32768, 4096, None]   # fastest first: the budget cuts the slow
+    rows, started = [], time.perf_counter()
+    for architecture in ("cbow", "skipgram"):
+        for output in ("hierarchical", "negative"):
+            for batch in batches:
+                if time.perf_counter() - started > budget_s:
+                    rows.append({"architecture": architecture, "output": output,
+                                 "batch_words": batch, "skipped": "time budget"})
+                    continue
+                settings = {**base, "architecture": architecture, "output": output,
+                            "batch_words": batch}
+                words, vectors, history, n = _train_ours(settings, sentences, 0, device)
+                seconds = sum(h["epoch_time"] for h in history)
+                row = {"architecture": architecture, "output": output,
+                       "batch_words": batch or "default", "words": n * len(history),
+                       "words_per_second": n * len(history) / seconds,
+                       "final_loss": history[-1]["loss"]}
+                if have_gensim and not tiny:
+                    row["ws353"] = _ws353(words, vectors)
+                rows.append(row)
+    result = {"corpus": source, "epochs": base["epochs"], "ours": rows}
+    if have_gensim:
+        gensim_rows = []
+        for architecture in ("cbow", "skipgram"):
+            for output in ("hierarchical", "negative"):
+                settings = {**base, "architecture": architecture, "output": output}
+                out = _train_gensim(settings, sentences, 0)
+                history = out[2]
+                seconds = sum(h["epoch_time"] for h in history)
+                gensim_rows.append({"architecture": architecture, "output": output,
+                                    "words_per_second": out[3] * len(history) / seconds,
+                                    **({"ws353": _ws353(out[0], out[1])} if not tiny else {})})
+        result["gensim_cpu_workers1"] = gensim_rows
+    return result
+
+
+def _ws353(words, vectors) -> float:
+    from gensim.models import KeyedVectors
+
+    from dlrepro.experiments.word2vec import evaluate
+    kv = KeyedVectors(vectors.shape[1])
+    kv.add_vectors(words, np.asarray(vectors, dtype=np.float32))
+    return evaluate(kv)[0]["ws353_spearman"]
+
+
+# ------------------------------------------------------------------ PSNR / SSIM
+def image_metrics(device, tiny: bool) -> list[dict]:
+    from dlrepro.metrics import image
+
+    n = 200 if tiny else 10_000
+    torch.manual_seed(0)
+    a = torch.rand(n, 1, 28, 28)
+    b = (a + 0.1 * torch.randn_like(a)).clamp(0, 1)
+    rows = []
+    for where in dict.fromkeys(["cpu", str(device)]):
+        dev = torch.device(where)
+        x, y = a.to(dev), b.to(dev)
+
+        def both():
+            image.psnr(x, y)
+            image.ssim(x, y)
+        seconds = timed(both, dev, 1, 2 if tiny else 5)
+        rows.append({"device": where, "pairs": n, "pairs_per_second": n / seconds})
+    return rows
+
+
+# ------------------------------------------------------------------ report
+def markdown(result: dict) -> str:
+    lines = [f"# GPU check: {result['device_name']} ({result['date']})", "",
+             f"`{result['command']}` — torch {result['torch']}, {result['wall_seconds']:.0f} s "
+             f"wall time{' (tiny mode)' if result['tiny'] else ''}.", ""]
+    lines += ["## Per-step costs (planner; every distinct variant in the JSON)", "",
+              "| experiment | families | variants | batch | ms / step (min – max) |",
+              "|---|---|---|---|---|"]
+    by_experiment: dict[str, list] = {}
+    for r in result["step_costs"]:
+        by_experiment.setdefault(r["experiment"], []).append(r)
+    for experiment, rs in by_experiment.items():
+        ms = [1e3 * r["seconds_per_step"] for r in rs]
+        batches = sorted({r["batch"] for r in rs})
+        lines.append(f"| {experiment} | {', '.join(sorted({r['family'] for r in rs}))} | {len(rs)} | "
+                     f"{', '.join(map(str, batches))} | {min(ms):.3f} – {max(ms):.3f} |")
+    lines += ["", "## Seeds as a batch dimension (vmap) vs sequential", "",
+              "| model | seeds | batch | sequential ms / step | vectorised ms / step | ratio |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| {r['model']} | {r['seeds']} | {r['batch']} | {1e3 * r['sequential_s_per_step']:.3f} "
+              f"| {1e3 * r['vectorised_s_per_step']:.3f} | {r['ratio']:.2f}× |" for r in result["seeds_vmap"]]
+    lines += ["", "## Processes sharing the device (CNN, batch 64)", "",
+              "| processes | steps / s (all) | vs one |", "|---|---|---|"]
+    lines += [f"| {r['processes']} | {r['steps_per_second']:.0f} | {r['vs_one']:.2f}× |"
+              for r in result["slots"]]
+    w2v = result["word2vec"] or {"corpus": "not run", "epochs": 0, "ours": []}
+    lines += ["", f"## word2vec ({w2v['corpus']}, {w2v['epochs']} epoch(s), seed 0)", "",
+              "| ours: combination | batch words | words / s | WS353 |", "|---|---|---|---|"]
+    for r in w2v["ours"]:
+        if "skipped" in r:
+            lines.append(f"| {r['architecture']} + {r['output']} | {r['batch_words']} | skipped | |")
+            continue
+        ws = f"{r['ws353']:.3f}" if "ws353" in r else "–"
+        lines.append(f"| {r['architecture']} + {r['output']} | {r['batch_words']} | "
+                     f"{r['words_per_second']:,.0f} | {ws} |")
+    if "gensim_cpu_workers1" in w2v:
+        lines += ["", "| gensim (CPU, workers=1): combination | words / s | WS353 |", "|---|---|---|"]
+        lines += [f"| {r['architecture']} + {r['output']} | {r['words_per_second']:,.0f} | "
+                  f"{r.get('ws353', float('nan')):.3f} |" for r in w2v["gensim_cpu_workers1"]]
+    lines += ["", "## Batched PSNR + SSIM", "", "| device | pairs | pairs / s |", "|---|---|---|"]
+    lines += [f"| {r['device']} | {r['pairs']} | {r['pairs_per_second']:,.0f} |"
+              for r in result["image_metrics"]]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--tiny", action="store_true", help="minimal sizes: the CI's end-to-end run")
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
+    parser.add_argument("--corpus", default=str(REPO / "results/data/corpus.txt"))
+    parser.add_argument("--word2vec-seconds", type=float, default=180.0,
+                        help="time budget of the word2vec section")
+    parser.add_argument("--sections", default="step_costs,seeds_vmap,slots,word2vec,image_metrics")
+    args = parser.parse_args()
+
+    tic = time.perf_counter()
+    device = torch.device(args.device)
+    from dlrepro.train.seeding import enable_determinism
+    enable_determinism()
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
+    result = {"device": str(device), "device_name": name, "tiny": args.tiny,
+              "date": datetime.date.today().isoformat(), "torch": torch.__version__,
+              "command": "python benchmarks/gpu_check.py " + " ".join(sys.argv[1:]),
+              "cpu_count": os.cpu_count()}
+    sections = {"step_costs": lambda: step_costs(device, args.tiny),
+                "seeds_vmap": lambda: seeds_vmap(device, args.tiny),
+                "slots": lambda: slots(device, args.tiny),
+                "word2vec": lambda: word2vec(device, args.tiny, Path(args.corpus),
+                                             args.word2vec_seconds),
+                "image_metrics": lambda: image_metrics(device, args.tiny)}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    slug = "tiny" if args.tiny else "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+    stem = out / f"gpu_check_{slug}_{result['date']}"
+    failed = []
+    for section in args.sections.split(","):
+        started = time.perf_counter()
+        print(f"[gpu_check] {section} ...", file=sys.stderr, flush=True)
+        try:
+            result[section] = sections[section]()
+        except Exception as err:   # keep the other sections' numbers; say what broke
+            import traceback
+            result[section] = []
+            result.setdefault("errors", {})[section] = traceback.format_exc()[-2000:]
+            failed.append(section)
+            print(f"[gpu_check] {section} FAILED: {err!r}", file=sys.stderr, flush=True)
+        result.setdefault("section_seconds", {})[section] = time.perf_counter() - started
+        print(f"[gpu_check] {section}: {time.perf_counter() - started:.1f} s", file=sys.stderr,
+              flush=True)
+        result["wall_seconds"] = time.perf_counter() - tic
+        # written after every section: a run cut short still leaves what it measured
+        stem.with_suffix(".json").write_text(json.dumps(result, indent=2, default=float) + "\n")
+        stem.with_suffix(".md").write_text(markdown({**{s: [] for s in sections}, **result}))
+    print(markdown({**{s: [] for s in sections}, **result}))
+    if failed:
+        print(f"[gpu_check] failed sections: {failed}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The prepared GPU check runs end to end in its tiny mode on the CPU, so that the first time a
+GPU is lent it works at once."""
+import json
+import subprocess
+import sys
+
+from tests.conftest import REPO, tool_env
+
+
+def test_gpu_check_tiny_mode_end_to_end(tmp_path):
+    result = subprocess.run([sys.executable, str(REPO / "benchmarks/gpu_check.py"), "--tiny",
+                             "--device", "cpu", "--out", str(tmp_path), "--corpus", "none"],
+                            capture_output=True, text=True, timeout=600, env=tool_env())
+    assert result.returncode == 0, result.stderr[-3000:]
+    [report] = list(tmp_path.glob("gpu_check_tiny_*.json"))
+    data = json.loads(report.read_text())
+    assert "errors" not in data
+    experiments = {r["experiment"] for r in data["step_costs"]}
+    assert {"dropout", "cnn-vs-mlp", "autoencoder", "vae", "gan"} <= experiments
+    assert all(r["seconds_per_step"] > 0 for r in data["step_costs"])
+    assert {r["model"] for r in data["seeds_vmap"]} == {"mlp", "cnn"}
+    assert all(r["ratio"] > 0 and r["initial_loss_max_abs_diff"] < 1e-5 for r in data["seeds_vmap"])
+    assert [r["processes"] for r in data["slots"]] == [1, 2] and data["slots"][0]["vs_one"] == 1
+    combos = {(r["architecture"], r["output"]) for r in data["word2vec"]["ours"]}
+    assert combos == {(a, o) for a in ("cbow", "skipgram") for o in ("hierarchical", "negative")}
+    assert all(r["words_per_second"] > 0 for r in data["word2vec"]["ours"])
+    assert len(data["word2vec"]["gensim_cpu_workers1"]) == 4
+    assert data["image_metrics"][0]["pairs_per_second"] > 0
+    assert "| dropout |" in report.with_suffix(".md").read_text()
