@@ -209,7 +209,9 @@ def slots(device, tiny: bool) -> list[dict]:
 
 
 # ------------------------------------------------------------------ word2vec
-def word2vec(device, tiny: bool, corpus: Path | None, budget_s: float) -> dict:
+def word2vec(device, tiny: bool, corpus: Path | None, budget_s: float,
+             combos: str = "cbow-hierarchical,cbow-negative,skipgram-hierarchical,skipgram-negative",
+             batches: str = "32768,4096,default", epochs: int = 2) -> dict:
     from dlrepro.data.text_corpus import read_sentences, synthetic_sentences
     from dlrepro.experiments.word2vec import _train_gensim, _train_ours
 
@@ -227,12 +229,14 @@ def word2vec(device, tiny: bool, corpus: Path | None, budget_s: float) -> dict:
     defaults = {k: v["default"] for k, v in load_schema()["$defs"]["settings"]["properties"].items()
                 if "default" in v}
     base = {**defaults, "model": "word2vec", "dim": 16 if tiny else 100,
-            "min_count": 2 if tiny else 5, "epochs": 1 if tiny else 2}
-    batches = [None] if tiny else [32768, 4096, None]   # fastest first: the budget cuts the slow
+            "min_count": 2 if tiny else 5, "epochs": 1 if tiny else epochs}
+    # fastest first: the time budget cuts the slow ones
+    batch_list = [None] if tiny else [None if b == "default" else int(b) for b in batches.split(",")]
     rows, started = [], time.perf_counter()
-    for architecture in ("cbow", "skipgram"):
-        for output in ("hierarchical", "negative"):
-            for batch in batches:
+    for combo in combos.split(","):
+        architecture, output = combo.split("-")
+        if True:
+            for batch in batch_list:
                 if time.perf_counter() - started > budget_s:
                     rows.append({"architecture": architecture, "output": output,
                                  "batch_words": batch, "skipped": "time budget"})
@@ -348,6 +352,11 @@ def main() -> int:
     parser.add_argument("--corpus", default=str(REPO / "results/data/corpus.txt"))
     parser.add_argument("--word2vec-seconds", type=float, default=180.0,
                         help="time budget of the word2vec section")
+    parser.add_argument("--word2vec-combos",
+                        default="cbow-hierarchical,cbow-negative,skipgram-hierarchical,skipgram-negative")
+    parser.add_argument("--word2vec-batches", default="32768,4096,default",
+                        help="centre words per batch ('default' = the model's own)")
+    parser.add_argument("--word2vec-epochs", type=int, default=2)
     parser.add_argument("--sections", default="step_costs,seeds_vmap,slots,word2vec,image_metrics")
     args = parser.parse_args()
 
@@ -364,7 +373,8 @@ def main() -> int:
                 "seeds_vmap": lambda: seeds_vmap(device, args.tiny),
                 "slots": lambda: slots(device, args.tiny),
                 "word2vec": lambda: word2vec(device, args.tiny, Path(args.corpus),
-                                             args.word2vec_seconds),
+                                             args.word2vec_seconds, args.word2vec_combos,
+                                             args.word2vec_batches, args.word2vec_epochs),
                 "image_metrics": lambda: image_metrics(device, args.tiny)}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -60,7 +60,8 @@ class Probe:
 def overlay(text: str):
     def args(root: Path) -> list[str]:
         (root / "probe.yaml").write_text(text)
-        return [*SMOKE, "--configfile", "probe.yaml"]
+        # one --configfile flag for both: Snakemake keeps only the last of repeated flags
+        return [*SMOKE, "probe.yaml"]
     return args
 
 
@@ -205,7 +206,7 @@ PROBES = [
           overlay("experiments:\n  dropout:\n    base: {lr: -0.1}\n")),
     Probe("string learning rate", "experiments/dropout/base/lr",
           overlay("experiments:\n  dropout:\n    base: {lr: fast}\n")),
-    Probe("YAML syntax error in config/config.yaml", "config/config.yaml:6:",
+    Probe("YAML syntax error in config/config.yaml", "config/config.yaml:",
           edit_default("threads_per_run: 1", "threads_per_run: [1"), restore_default),
     Probe("schema error (names file and line)", "probe.yaml, line 3",
           overlay("experiments:\n  dropout:\n    base: {batch_size: 0}\n")),
@@ -280,6 +281,8 @@ def main() -> int:
         target = root / name
         if not target.exists():
             (shutil.copytree if (REPO / name).is_dir() else shutil.copy)(REPO / name, target)
+    if (REPO / "weights").is_dir() and not (root / "weights").exists():
+        (root / "weights").symlink_to(REPO / "weights")    # LPIPS weights built by `make`
     print(f"scratch copy: {root}; running the smoke DAG first ...", flush=True)
     baseline = snakemake(root, *SMOKE)
     if baseline.returncode != 0:

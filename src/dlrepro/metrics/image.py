@@ -46,7 +46,7 @@ def ssim(reference: torch.Tensor, candidate: torch.Tensor, data_range: float = 1
     height, width = x.shape[-2:]
     if min(height, width) < SSIM_WINDOW:
         raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW}, got {height}x{width}")
-    box_h, box_w = _box_matrix(height, dtype), _box_matrix(width, dtype)
+    box_h, box_w = _box_matrix(height, dtype).to(x.device), _box_matrix(width, dtype).to(x.device)
     return torch.cat([_ssim_chunk(x[i:i + CHUNK, 0], y[i:i + CHUNK, 0], box_h, box_w, data_range)
                       for i in range(0, len(x), CHUNK)])
 
