@@ -79,21 +79,27 @@ def restore_default(root: Path) -> None:
     os.replace(root / "config.yaml.orig", root / "config/config.yaml")
 
 
+def fmnist_copy(folder: Path, damage: str) -> None:
+    """A copy of the Fashion-MNIST folder at `folder`: 'missing' (none), 'copy' (intact),
+    'truncated' (one .gz cut in half) or 'corrupt' (valid gzip, one byte of content flipped)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    if damage == "missing":
+        return
+    shutil.copytree(FMNIST, folder)
+    victim = next(folder.glob("t10k-labels-idx1-ubyte*"))
+    raw = victim.read_bytes()
+    if damage == "truncated":
+        victim.write_bytes(raw[: len(raw) // 2])
+    elif damage == "corrupt":
+        content = bytearray(gzip.decompress(raw) if victim.suffix == ".gz" else raw)
+        content[100] ^= 0xFF
+        victim.write_bytes(gzip.compress(bytes(content)) if victim.suffix == ".gz" else bytes(content))
+
+
 def data_folder(damage: str):
     def args(root: Path) -> list[str]:
         folder = root / "probe-fmnist"
-        shutil.rmtree(folder, ignore_errors=True)
-        if damage != "missing":
-            shutil.copytree(FMNIST, folder)
-            victim = next(folder.glob("t10k-labels-idx1-ubyte*"))
-            raw = victim.read_bytes()
-            if damage == "truncated":
-                victim.write_bytes(raw[: len(raw) // 2])
-            elif damage == "corrupt":
-                content = bytearray(gzip.decompress(raw) if victim.suffix == ".gz" else raw)
-                content[100] ^= 0xFF
-                victim.write_bytes(gzip.compress(bytes(content)) if victim.suffix == ".gz"
-                                   else bytes(content))
+        fmnist_copy(folder, damage)
         return overlay(f"data: {{fashion_mnist_dir: '{folder}'}}\n")(root)
     return args
 

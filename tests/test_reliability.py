@@ -3,7 +3,6 @@
 Most checks are dry runs of a scratch copy of the workflow (parse-time checks); the rest run a
 tiny DAG (one Fashion-MNIST experiment, one that reads no data) through Snakemake.
 """
-import gzip
 import json
 import os
 import re
@@ -21,7 +20,10 @@ from dlrepro.config import ConfigError, expand_runs, load_config, validate
 from dlrepro.data import text_corpus
 from dlrepro.data.fashion_mnist import DataError
 from tests import conftest
-from tests.conftest import DEBIAN_DIR, REPO, snakemake, tool_env
+
+sys.path.insert(0, str(conftest.REPO / "scripts"))
+from fault_matrix import fmnist_copy  # noqa: E402  (the fault-injection script's own damage)
+from tests.conftest import REPO, snakemake, tool_env
 
 TINY = """
 seeds: [0]
@@ -96,7 +98,7 @@ def test_default_profile_is_loaded_and_keeps_going(tmp_path):
 @pytest.mark.slow
 def test_same_data_in_another_folder_reruns_nothing(tiny_dag, tmp_path):
     copy = tmp_path / "fmnist"
-    shutil.copytree(DEBIAN_DIR, copy)
+    fmnist_copy(copy, "copy")
     with_tiny(tiny_dag, data_dir=copy)
     try:
         dry = snakemake("-n", *TINY_ARGS, cwd=tiny_dag)
@@ -106,20 +108,11 @@ def test_same_data_in_another_folder_reruns_nothing(tiny_dag, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("damage", ["missing-folder", "truncated", "corrupt"])
+@pytest.mark.parametrize("damage", ["missing", "truncated", "corrupt"])
 def test_bad_data_folder_is_named_before_anything_runs_and_loses_nothing(tiny_dag, tmp_path,
                                                                            damage):
     folder = tmp_path / "fmnist"
-    if damage != "missing-folder":
-        shutil.copytree(DEBIAN_DIR, folder)
-        victim = next(folder.glob("t10k-labels-idx1-ubyte*"))
-        data = victim.read_bytes()
-        if damage == "truncated":
-            victim.write_bytes(data[: len(data) // 2])
-        else:  # valid gzip, wrong content
-            raw = bytearray(gzip.decompress(data) if victim.suffix == ".gz" else data)
-            raw[100] ^= 0xFF
-            victim.write_bytes(gzip.compress(bytes(raw)) if victim.suffix == ".gz" else bytes(raw))
+    fmnist_copy(folder, damage)
     before = tree(tiny_dag)
     with_tiny(tiny_dag, data_dir=folder)
     try:

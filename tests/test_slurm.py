@@ -5,7 +5,6 @@ profile (profiles/slurm), and we read what SLURM recorded with sacct.
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time

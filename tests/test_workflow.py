@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dlrepro.config import expand_runs, load_config
-from tests.conftest import REPO, copy_workflow, snakemake
+from tests.conftest import copy_workflow, snakemake
 
 pytestmark = pytest.mark.slow
 SMOKE = ["--cores", "2", "--configfile", "config/smoke.yaml"]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 SSIM_WINDOW = 7
 SSIM_K1, SSIM_K2 = 0.01, 0.03
