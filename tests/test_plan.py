@@ -1,0 +1,68 @@
+"""The cost planner: steps in closed form, costs from a measured table, estimates marked."""
+import json
+import math
+
+import pytest
+
+from dlrepro.config import expand_runs, load_config, validate
+from dlrepro.plan import FORWARD_FRACTION, Costs, plan
+from tests.conftest import REPO
+
+
+def costs_file(tmp_path, step_costs, startup=2.0, word2vec=None):
+    path = tmp_path / "costs.json"
+    path.write_text(json.dumps({"device_name": "test machine", "startup_seconds": startup,
+                                "step_costs": step_costs, "word2vec": word2vec}))
+    return Costs.load(path)
+
+
+def test_steps_and_seconds_of_a_measured_variant(tmp_path):
+    config = validate({"seeds": [0, 1], "data": {"validation_size": 1000, "test_size": 500},
+                       "experiments": {"dropout": {"base": {"model": "mlp", "hidden": [512, 512],
+                                                            "train_size": 2000, "epochs": 30,
+                                                            "batch_size": 64, "lr": 0.05},
+                                                   "grid": {"dropout": [0.0, 0.5]}}}})
+    default = {(r.experiment, r.variant): r for r in expand_runs(load_config([REPO / "config/config.yaml"]))}
+    row = lambda variant, seconds: {"experiment": "dropout", "family": "mlp", "variant": variant,  # noqa: E731
+                                    "batch": 64, "seconds_per_step": seconds}
+    assert ("dropout", "dropout=0.0") in default     # the measured variants are the default's
+    costs = costs_file(tmp_path, [row("dropout=0.0", 0.002), row("dropout=0.5", 0.003)])
+    result = plan(config, costs)
+    steps = 30 * math.ceil(2000 / 64)
+    evaluation = 30 * math.ceil(1500 / 64) * FORWARD_FRACTION
+    expected = 2 * (steps + evaluation) * (0.002 + 0.003) + 2 * 2.0   # 2 seeds, 2 job start-ups
+    assert result["total"]["steps"] == 2 * 2 * steps
+    assert result["total"]["seconds"] == pytest.approx(expected)
+    assert result["total"]["estimated"] == 0 and result["total"]["jobs"] == 2
+    assert result["max_job_seconds"] == pytest.approx(2.0 + 2 * (steps + evaluation) * 0.003)
+
+
+def test_unmeasured_shapes_are_estimated_from_the_family_and_marked(tmp_path):
+    config = validate({"seeds": [0], "experiments": {"cnn-vs-mlp": {"base": {
+        "model": "cnn", "channels": [32, 64], "train_size": 640, "epochs": 1, "batch_size": 64}}}})
+    costs = costs_file(tmp_path, [{"experiment": "cnn-vs-mlp", "family": "cnn", "variant": "x",
+                                   "batch": 128, "seconds_per_step": 0.01},
+                                  {"experiment": "cnn-vs-mlp", "family": "cnn", "variant": "y",
+                                   "batch": 64, "seconds_per_step": 0.004}])
+    result = plan(config, costs)
+    assert result["total"]["estimated"] == 1
+    assert result["total"]["seconds"] == pytest.approx(
+        10 * 0.004 + math.ceil(20000 / 64) * 0.004 * FORWARD_FRACTION + 2.0)
+
+
+def test_missing_family_is_a_named_error(tmp_path):
+    from dlrepro.config import ConfigError
+
+    config = validate({"seeds": [0], "experiments": {"vae": {"base": {"model": "vae"}}}})
+    with pytest.raises(ConfigError, match="'vae'"):
+        plan(config, costs_file(tmp_path, []))
+
+
+def test_the_committed_gpu_check_plans_both_profiles():
+    [measured] = [p for p in (REPO / "benchmarks/results").glob("gpu_check_nvidia*.json")
+                  if json.loads(p.read_text()).get("step_costs")]
+    costs = Costs.load(measured)
+    default = plan(load_config([REPO / "config/config.yaml"]), costs)
+    full = plan(load_config([REPO / "config/config.yaml", REPO / "config/full.yaml"]), costs)
+    assert default["total"]["runs"] == 434 and full["total"]["runs"] == 721
+    assert full["total"]["steps"] > default["total"]["steps"] and full["total"]["seconds"] > 0
