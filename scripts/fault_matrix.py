@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -36,6 +36,17 @@ def snakemake(root: Path, *args: str, timeout: int = 1800) -> subprocess.Complet
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=root, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def dlrepro(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run([str(Path(sys.executable).parent / "dlrepro"), *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def bad_yaml_overlay(root: Path) -> list[str]:
+    (root / "bad-syntax.yaml").write_text("experiments:\n  dropout:\n    base: {lr: [0.1}\n")
+    return [*SMOKE, "bad-syntax.yaml"]
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -54,7 +65,7 @@ class Probe:
     restore: Callable[[Path], None] = lambda root: None
     expect_failure: bool = True
     note: Callable[[Path, subprocess.CompletedProcess], str] | None = None
-    extra: dict = field(default_factory=dict)
+    command: str = "snakemake"                 # or "dlrepro" (its arguments then)
 
 
 def overlay(text: str):
@@ -214,6 +225,12 @@ PROBES = [
           overlay("experiments:\n  dropout:\n    base: {lr: fast}\n")),
     Probe("YAML syntax error in config/config.yaml", "config/config.yaml:",
           edit_default("threads_per_run: 1", "threads_per_run: [1"), restore_default),
+    Probe("YAML syntax error in an overlay (`snakemake --configfile`)", "bad-syntax.yaml",
+          bad_yaml_overlay),
+    Probe("the same overlay through `make CONFIG=` (`dlrepro validate-config` first)",
+          "bad-syntax.yaml:3:",
+          lambda root: [bad_yaml_overlay(root) and "validate-config", "config/config.yaml",
+                        "config/smoke.yaml", "bad-syntax.yaml"], command="dlrepro"),
     Probe("schema error (names file and line)", "probe.yaml, line 3",
           overlay("experiments:\n  dropout:\n    base: {batch_size: 0}\n")),
     Probe("`metrics.lpips: required` without weights", "alexnet",
@@ -259,9 +276,11 @@ PROBES = [
 def first_message_line(result: subprocess.CompletedProcess, failed: bool) -> str:
     lines = (result.stderr + result.stdout).splitlines()
     if failed:
-        for pattern in (r"^dlrepro:", r"Error|error"):
-            for line in lines:
+        for pattern in (r"^dlrepro:", r"Error\b|error:"):
+            for i, line in enumerate(lines):
                 if re.search(pattern, line) and "Using workflow specific profile" not in line:
+                    if line.rstrip().endswith(":") and i + 1 < len(lines):   # "WorkflowError:"
+                        return f"{line.strip()} {lines[i + 1].strip()}"
                     return line.strip()
     for line in lines:
         if "Nothing to be done" in line or re.search(r"steps \(100%\) done", line):
@@ -301,7 +320,8 @@ def main() -> int:
             continue
         before = snapshot(root)
         started = time.time()
-        result = snakemake(root, *probe.args(root))
+        runner = dlrepro if probe.command == "dlrepro" else snakemake
+        result = runner(root, *probe.args(root))
         probe.restore(root)
         failed = result.returncode != 0
         message = first_message_line(result, failed)
