@@ -75,9 +75,10 @@ def check_device(device: str) -> None:
         resolve_device(device)
 
 
-def quarantine_damaged_runs(run_paths, dry_run: bool) -> list[str]:
+def quarantine_damaged_runs(run_paths) -> list[str]:
     """A finished run whose metrics.json no longer parses is set aside as metrics.json.damaged, so
-    Snakemake sees it missing and retrains it (its other seeds resume from their checkpoints)."""
+    Snakemake sees it missing and retrains it (its other seeds resume from their checkpoints).
+    Done in dry runs too: the file is useless as it is, and the dry run then shows the retrain."""
     damaged = []
     for run in run_paths:
         metrics = Path(run) / "metrics.json"
@@ -88,9 +89,7 @@ def quarantine_damaged_runs(run_paths, dry_run: bool) -> list[str]:
             continue
         except (ValueError, UnicodeDecodeError):
             damaged.append(str(metrics))
-        action = "would set it aside" if dry_run else f"set aside as {metrics}.damaged"
-        print(f"dlrepro: warning: '{metrics}' is damaged (not JSON); {action}: the run "
-              "retrains.", file=sys.stderr)
-        if not dry_run:
-            os.replace(metrics, f"{metrics}.damaged")
+        print(f"dlrepro: warning: '{metrics}' is damaged (not JSON); set aside as "
+              f"'{metrics}.damaged': the run retrains.", file=sys.stderr)
+        os.replace(metrics, f"{metrics}.damaged")
     return damaged

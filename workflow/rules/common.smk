@@ -129,4 +129,4 @@ if CHECKING:
             preflight.check_corpus_sources(config["word2vec_corpus"])
     except (ConfigError, DataError) as err:
         raise WorkflowError(f"dlrepro: {err}")
-    preflight.quarantine_damaged_runs([*RUNS, FEATURE_CLASSIFIER_DIR], dry_run=workflow.dryrun)
+    preflight.quarantine_damaged_runs([*RUNS, FEATURE_CLASSIFIER_DIR])
