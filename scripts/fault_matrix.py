@@ -139,13 +139,14 @@ def resumed_identical(root: Path, result) -> str:
     metrics = root / KILL_RUN / "metrics.json"
     reference = root / "probe-reference-metrics.json"
     same = metrics.exists() and metrics.read_bytes() == reference.read_bytes()
-    return f"killed at epoch {(root / 'probe-killed-at').read_text()}; resumed metrics.json " \
+    return f"{(root / 'probe-note').read_text()}; resumed metrics.json " \
            f"byte-identical: {'yes' if same else 'NO'}"
 
 
 def kill_mid_training(root: Path) -> list[str]:
     """Start the DAG with one run deleted, SIGKILL Snakemake and its job after the run's first
-    checkpoint, then let the probe's own run resume it."""
+    checkpoint. Snakemake's lock survives a SIGKILL: the next run stops and names `--unlock`;
+    after `snakemake --unlock` the probe's own run resumes."""
     run = root / KILL_RUN
     shutil.copy(run / "metrics.json", root / "probe-reference-metrics.json")
     shutil.rmtree(run)
@@ -166,7 +167,10 @@ def kill_mid_training(root: Path) -> list[str]:
             break
         time.sleep(0.02)
     process.wait()
-    (root / "probe-killed-at").write_text(epoch)
+    locked = first_message_line(snakemake(root, *SMOKE), failed=True)
+    snakemake(root, "--unlock", *SMOKE)
+    (root / "probe-note").write_text(f"killed after epoch {epoch}; next run: \"{locked[:90]}…\"; "
+                                     "after `snakemake --unlock`")
     return SMOKE
 
 
@@ -177,7 +181,7 @@ def truncate_checkpoint(root: Path) -> list[str]:
     if checkpoint.exists():
         checkpoint.write_bytes(checkpoint.read_bytes()[:100])
     (run / "metrics.json").unlink()
-    (root / "probe-killed-at").write_text("- (checkpoint truncated to 100 bytes)")
+    (root / "probe-note").write_text("checkpoint truncated to 100 bytes")
     return SMOKE
 
 
@@ -256,7 +260,8 @@ PROBES = [
           note=lambda root, r: "retrained; metrics.json byte-identical: " + (
               "yes" if (root / KILL_RUN / "metrics.json").read_bytes()
               == (root / "probe.orig").read_bytes() else "NO")),
-    Probe("kill -9 mid-training, then re-run", "", kill_mid_training, expect_failure=False,
+    Probe("kill -9 of Snakemake mid-training, then re-run", "", kill_mid_training,
+          expect_failure=False,
           note=resumed_identical),
     Probe("truncated checkpoint", "", truncate_checkpoint, expect_failure=False,
           note=resumed_identical),
