@@ -32,11 +32,13 @@ include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 
 
-# Every run and every score file is a target too: Snakemake does not re-create a missing
-# intermediate file whose consumers are up to date, so deleting one run's folder (or
-# results/scores to re-score) would otherwise re-run nothing.
+# Every run, every score file and the tables are targets too: Snakemake does not re-create a
+# missing intermediate file whose consumers are up to date, so deleting one run's folder (or
+# results/scores to re-score), or a Snakemake killed while aggregating, would otherwise leave
+# them missing and the report stale.
 rule all:
     input:
         "report/index.html",
         all_run_metrics(),
         all_score_files(),
+        rules.aggregate.output,

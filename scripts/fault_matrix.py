@@ -30,6 +30,7 @@ WORKFLOW_FILES = ("Snakefile", "workflow", "profiles", "config")
 SMOKE = ["--cores", "2", "--configfile", "config/smoke.yaml"]
 FMNIST = Path("/usr/share/datasets/fashion-mnist")
 KILL_RUN = "results/runs/validation/train_size=128__early_stopping=false/seed0"
+RUNNING: list[subprocess.Popen] = []    # a probe's background Snakemake, until its restore waits
 
 
 def snakemake(root: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
@@ -192,18 +193,13 @@ def concurrent(root: Path) -> list[str]:
     first = subprocess.Popen([sys.executable, "-m", "snakemake", *SMOKE], cwd=root, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(12)           # past parsing: the first holds the lock
-    (root / "probe-first.pid").write_text(str(first.pid))
+    RUNNING.append(first)
     return SMOKE
 
 
 def wait_first(root: Path) -> None:
-    pid = int((root / "probe-first.pid").read_text())
-    while True:
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            break
-        time.sleep(0.5)
+    while RUNNING:
+        RUNNING.pop().wait()
 
 
 def new_seed(root: Path) -> list[str]:

@@ -189,6 +189,23 @@ def test_tables_are_written_all_or_nothing(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["a.csv", "a.parquet"]
     assert pd.read_parquet(out / "a.parquet")["x"].tolist() == [1]
     assert [p.name for p in tmp_path.iterdir()] == ["tables"]          # no scratch left
+    assert out.stat().st_mode & 0o044 == 0o044                          # readable by all
+
+
+@pytest.mark.slow
+def test_tables_lost_to_a_killed_aggregation_are_rebuilt(tiny_dag):
+    """A Snakemake killed while aggregating leaves results/tables deleted and the old report:
+    the next run must rebuild both (a missing intermediate is not re-made on its own)."""
+    tables = tiny_dag / "results/tables"
+    saved = tiny_dag / "tables.saved"
+    shutil.move(tables, saved)
+    try:
+        dry = snakemake("-n", *TINY_ARGS, cwd=tiny_dag)
+    finally:
+        shutil.move(saved, tables)
+    planned = re.findall(r"^(aggregate|report)\s+1\s*$", output(dry), re.MULTILINE)
+    assert set(planned) == {"aggregate", "report"}, output(dry)
+    assert not re.search(r"^train_\w+\s+\d+", output(dry), re.MULTILINE)
 
 
 @pytest.mark.slow

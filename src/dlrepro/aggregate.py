@@ -140,7 +140,10 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> None:
     import tempfile
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    from dlrepro.io import _UMASK
+
     scratch = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
+    os.chmod(scratch, 0o777 & ~_UMASK)    # mkdtemp makes it private; tables are for everyone
     try:
         for name, frame in tables.items():
             write_table(frame, scratch, name)
