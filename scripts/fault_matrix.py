@@ -67,6 +67,7 @@ class Probe:
     expect_failure: bool = True
     note: Callable[[Path, subprocess.CompletedProcess], str] | None = None
     command: str = "snakemake"                 # or "dlrepro" (its arguments then)
+    rewrites: bool = False                     # another, legitimate run rewrites files meanwhile
 
 
 def overlay(text: str):
@@ -140,8 +141,8 @@ def resumed_identical(root: Path, result) -> str:
     metrics = root / KILL_RUN / "metrics.json"
     reference = root / "probe-reference-metrics.json"
     same = metrics.exists() and metrics.read_bytes() == reference.read_bytes()
-    return f"{(root / 'probe-note').read_text()}; resumed metrics.json " \
-           f"byte-identical: {'yes' if same else 'NO'}"
+    return f"resumed metrics.json byte-identical: {'yes' if same else 'NO'}; " \
+           f"{(root / 'probe-note').read_text()}"
 
 
 def kill_mid_training(root: Path) -> list[str]:
@@ -252,7 +253,7 @@ PROBES = [
     Probe("`device: cuda` without a GPU", "device", overlay("device: cuda\n")),
     Probe("damaged metrics.json (garbage bytes)", "metrics.json",
           damage_file(f"{KILL_RUN}/metrics.json", b"\x00\xff\xfegarbage"),
-          expect_failure=False,
+          lambda root: (root / KILL_RUN / "metrics.json.damaged").unlink(), expect_failure=False,
           note=lambda root, r: "retrained; metrics.json byte-identical: " + (
               "yes" if (root / KILL_RUN / "metrics.json").read_bytes()
               == (root / "probe.orig").read_bytes() else "NO")),
@@ -261,7 +262,7 @@ PROBES = [
           note=resumed_identical),
     Probe("truncated checkpoint", "", truncate_checkpoint, expect_failure=False,
           note=resumed_identical),
-    Probe("two Snakemake runs at once", "locked", concurrent, wait_first),
+    Probe("two Snakemake runs at once", "locked", concurrent, wait_first, rewrites=True),
     Probe("diverging run (smoke's SGD at lr=1000)", "", lambda root: SMOKE, expect_failure=False,
           note=lambda root, r: "diverged runs: " + str(sum(
               json.loads(p.read_text())["status"] == "diverged"
@@ -270,7 +271,7 @@ PROBES = [
           note=report_urls),
     Probe("a new seed for one experiment", "", new_seed, expect_failure=False,
           note=lambda root, r: "jobs run: " + ", ".join(sorted(set(
-              re.findall(r"^rule (\w+):", r.stdout + r.stderr, re.MULTILINE))))),
+              re.findall(r"^\s*(?:local)?rule (\w+):", r.stdout + r.stderr, re.MULTILINE))))),
 ]
 
 
@@ -298,7 +299,8 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", help="scratch folder (default: a new temporary one)")
     parser.add_argument("--markdown", help="also write the table to this file")
-    parser.add_argument("--only", help="run only the probes whose name contains this text")
+    parser.add_argument("--only", help="run only the probes whose names contain one of these "
+                        "comma-separated texts")
     args = parser.parse_args()
 
     root = Path(args.workdir or tempfile.mkdtemp(prefix="dlrepro-faults-"))
@@ -317,7 +319,7 @@ def main() -> int:
 
     rows = []
     for probe in PROBES:
-        if args.only and args.only not in probe.name:
+        if args.only and not any(part in probe.name for part in args.only.split(",")):
             continue
         before = snapshot(root)
         started = time.time()
@@ -330,7 +332,7 @@ def main() -> int:
             message = f"{message} — {probe.note(root, result)}"
         lost = lost_files(before, snapshot(root)) if failed or not probe.expect_failure else []
         # A probe that retrains on purpose rewrites the files it retrains: count only losses.
-        if not probe.expect_failure:
+        if not probe.expect_failure or probe.rewrites:
             lost = [path for path in lost if not (root / path).exists()]
         named = "yes" if probe.named and probe.named in message else ("—" if not probe.named else "no")
         rows.append((probe.name, result.returncode, message, named, len(lost), lost[:3]))

@@ -63,7 +63,7 @@ def workflow_with(tmp_path: Path, config_yaml: str) -> Path:
     return tmp_path
 
 
-def run_snakemake(cwd, env, *args, timeout=900):
+def run_snakemake(cwd, env, *args, timeout=2400):
     return subprocess.run([sys.executable, "-m", "snakemake", *PROFILE, *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -132,7 +132,7 @@ def test_cancelled_job_is_resubmitted_and_resumes_to_identical_metrics(cluster, 
                              text=True).stdout.split()
     assert running, "no SLURM job to cancel"
     subprocess.run(["scancel", *running], env=cluster, check=True)
-    log, _ = snakemake.communicate(timeout=900)
+    log, _ = snakemake.communicate(timeout=2400)
     assert snakemake.returncode == 0, log[-5000:]
 
     ids = slurm_job_ids(log)
