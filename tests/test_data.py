@@ -60,6 +60,7 @@ def test_cli_reports_missing_data_without_a_traceback_and_writes_nothing(tmp_pat
                              str(tmp_path / "nowhere"), "--out", str(out)],
                             capture_output=True, text=True, env=tool_env())
     assert result.returncode == 2
-    assert "is missing" in result.stderr and "Traceback" not in result.stderr
+    assert f"'{tmp_path / 'nowhere'}' does not exist" in result.stderr
+    assert "data/fashion_mnist_dir" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []

@@ -293,6 +293,18 @@ def test_smoke_profile_gives_every_experiment_two_seeds_or_fewer():
     assert max(len(s) for s in seeds.values()) == 2, seeds
 
 
+@pytest.mark.parametrize("argv, here", [
+    ([], True), (["--cores", "2"], True), (["--executor", "slurm"], False), (["-e=slurm"], False),
+    (["--workflow-profile", str(REPO / "profiles/slurm")], False),
+    (["--workflow-profile", str(REPO / "profiles/gpu")], True),
+    (["--workflow-profile", str(REPO / "profiles/slurm"), "--executor", "local"], True)])
+def test_gpu_check_at_parse_time_only_where_jobs_run(argv, here):
+    """A SLURM login node has no GPU: `device: cuda` is checked only where jobs run."""
+    from dlrepro.preflight import jobs_run_here
+
+    assert jobs_run_here(argv) is here
+
+
 def test_unwritable_results_is_named(tmp_path):
     from dlrepro.preflight import check_writable_folder
 

@@ -69,6 +69,23 @@ def check_corpus_sources(corpus: dict) -> None:
             text_corpus.wiki_path()
 
 
+def jobs_run_here(argv: list[str]) -> bool:
+    """Whether jobs run on this machine (not on a cluster's nodes). Snakemake names its executor
+    only after parsing the workflow, so read it off the command line and the profiles."""
+    import yaml
+
+    executor = None
+    for i, arg in enumerate(argv):
+        value = arg.split("=", 1)[1] if "=" in arg else (argv[i + 1] if i + 1 < len(argv) else "")
+        if arg.split("=")[0] in ("--executor", "-e"):
+            executor = value
+        elif arg.split("=")[0] in ("--workflow-profile", "--profile") and executor is None:
+            config = Path(value) / "config.yaml"
+            if config.is_file():
+                executor = (yaml.safe_load(config.read_text()) or {}).get("executor")
+    return executor in (None, "local", "dryrun", "touch")
+
+
 def check_device(device: str) -> None:
     if device == "cuda":
         from dlrepro.train.seeding import resolve_device

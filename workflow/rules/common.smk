@@ -30,7 +30,7 @@ try:
     if CHECKING:
         preflight.check_writable_folder("results")
         preflight.check_writable_folder("report")
-        if workflow.local_exec:   # on SLURM, GPUs are on the compute nodes, not here
+        if preflight.jobs_run_here(sys.argv[1:]):   # on SLURM, the GPUs are on the nodes
             preflight.check_device(config["device"])
 except (ConfigError, DataError) as err:
     raise WorkflowError(f"dlrepro: {err}")
