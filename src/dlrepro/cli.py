@@ -156,7 +156,10 @@ def _plan(args) -> None:
                               "run `python benchmarks/gpu_check.py --device cpu --sections "
                               "step_costs,word2vec --word2vec-batches default --word2vec-epochs 1`")
         costs_file = found[-1]
-    print(format_plan(plan(config, Costs.load(costs_file)), args.cores))
+    # the corpus's size, when it has been built (else plan()'s default: the packaged corpus)
+    described = Path("results/data/corpus.txt.json")
+    words = {"corpus_words": json.loads(described.read_text())["total_tokens"]} if described.exists() else {}
+    print(format_plan(plan(config, Costs.load(costs_file), **words), args.cores))
 
 
 def _aggregate(args) -> None:

@@ -115,7 +115,10 @@ def run_cost(run: Run, config: dict, costs: Costs, corpus_words: int) -> RunCost
     return RunCost(run, steps, steps * per_step + evaluation, measured)
 
 
-def plan(config: dict, costs: Costs, corpus_words: int = 1_938_857) -> dict:
+PACKAGED_CORPUS_WORDS = 1_938_857   # enwiki + wordnet, as `dlrepro prepare-corpus` builds it
+
+
+def plan(config: dict, costs: Costs, corpus_words: int = PACKAGED_CORPUS_WORDS) -> dict:
     """Per experiment: runs, jobs, steps, seconds (runs + job start-ups); the total; and each
     training job's (experiment, variant) seconds, which a SLURM runtime needs."""
     from dlrepro.config import expand_runs
