@@ -45,7 +45,7 @@ dry-run: setup
 	snakemake -n
 
 test: $(VENV)/.installed $(LPIPS_WEIGHTS) test-packages
-	python -m pytest -ra
+	python -m pytest -ra --durations=25
 
 clean:
 	rm -rf results report .snakemake
