@@ -10,7 +10,7 @@ CONFIG ?=
 LPIPS_WEIGHTS := weights/torch/lpips/alexnet-lpips-v0.1.npz
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all setup system-packages test-packages report slurm test dry-run clean
+.PHONY: all setup system-packages test-packages report slurm lint test dry-run clean
 
 all: report
 
@@ -44,7 +44,14 @@ slurm: setup
 dry-run: setup
 	snakemake -n
 
-test: $(VENV)/.installed $(LPIPS_WEIGHTS) test-packages
+# Lint: pyflakes (ruff), the import layers (import-linter, contract in pyproject.toml) and
+# Snakemake's own linter.
+lint: $(VENV)/.installed $(LPIPS_WEIGHTS) system-packages
+	ruff check src tests benchmarks scripts
+	lint-imports
+	snakemake --lint
+
+test: $(VENV)/.installed $(LPIPS_WEIGHTS) test-packages lint
 	python -m pytest -ra --durations=25
 
 clean:

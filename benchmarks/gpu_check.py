@@ -62,15 +62,15 @@ def default_config() -> dict:
 # ------------------------------------------------------------------ step costs
 def family_step(settings: dict, device: torch.device, batch: int):
     """A closure doing one optimisation step of the family on a synthetic batch."""
-    from dlrepro.models import build_model
-    from dlrepro.train.generative import build_family
+    from dlrepro.families import get
     from dlrepro.train.optim import build_optimizer
 
     torch.manual_seed(0)
     x = torch.rand(batch, 1, 28, 28, device=device)
     y = torch.randint(0, 10, (batch,), device=device)
-    if settings["model"] in ("mlp", "cnn"):
-        model = build_model(settings).to(device).train()
+    family = get(settings["model"])
+    if family.kind == "classifier":
+        model = family.build(settings).to(device).train()
         optimizer = build_optimizer(settings, model.parameters())
 
         def step():
@@ -78,7 +78,7 @@ def family_step(settings: dict, device: torch.device, batch: int):
             torch.nn.functional.cross_entropy(model(x), y).backward()
             optimizer.step()
         return step
-    model = build_family(settings).to(device).train()
+    model = family.build(settings).to(device).train()
     optimizers = model.make_optimizers()
     return lambda: model.train_step(x, y, optimizers)
 
@@ -112,7 +112,7 @@ def seeds_vmap(device, tiny: bool) -> list[dict]:
     from torch.func import functional_call, stack_module_state, vmap
 
     from dlrepro.config import expand_runs, validate
-    from dlrepro.models import build_model
+    from dlrepro.families import get
 
     seeds, batch = (2, 16) if tiny else (5, 64)
     rows = []
@@ -125,7 +125,7 @@ def seeds_vmap(device, tiny: bool) -> list[dict]:
         models = []
         for seed in range(seeds):
             torch.manual_seed(seed)
-            models.append(build_model(settings).to(device))
+            models.append(get(settings["model"]).build(settings).to(device))
         x = torch.rand(seeds, batch, 1, 28, 28, device=device)
         y = torch.randint(0, 10, (seeds, batch), device=device)
 
@@ -213,7 +213,7 @@ def word2vec(device, tiny: bool, corpus: Path | None, budget_s: float,
              combos: str = "cbow-hierarchical,cbow-negative,skipgram-hierarchical,skipgram-negative",
              batches: str = "32768,4096,default", epochs: int = 2) -> dict:
     from dlrepro.data.text_corpus import read_sentences, synthetic_sentences
-    from dlrepro.experiments.word2vec import _train_gensim, _train_ours
+    from dlrepro.families.word2vec import _train_gensim, _train_ours
 
     try:
         import gensim  # noqa: F401
@@ -225,9 +225,8 @@ def word2vec(device, tiny: bool, corpus: Path | None, budget_s: float,
         source = str(corpus.name)
     else:
         sentences, source = [list(s) for s in synthetic_sentences(2000)], "synthetic"
-    from dlrepro.config import load_schema
-    defaults = {k: v["default"] for k, v in load_schema()["$defs"]["settings"]["properties"].items()
-                if "default" in v}
+    from dlrepro.families import get
+    defaults = {k: v["default"] for k, v in get("word2vec").settings.items() if "default" in v}
     base = {**defaults, "model": "word2vec", "dim": 16 if tiny else 100,
             "min_count": 2 if tiny else 5, "epochs": 1 if tiny else epochs}
     # fastest first: the time budget cuts the slow ones
@@ -271,7 +270,7 @@ def word2vec(device, tiny: bool, corpus: Path | None, budget_s: float,
 def _ws353(words, vectors) -> float:
     from gensim.models import KeyedVectors
 
-    from dlrepro.experiments.word2vec import evaluate
+    from dlrepro.families.word2vec import evaluate
     kv = KeyedVectors(vectors.shape[1])
     kv.add_vectors(words, np.asarray(vectors, dtype=np.float32))
     return evaluate(kv)[0]["ws353_spearman"]
@@ -306,7 +305,7 @@ def startup(device, tiny: bool) -> float:
     times = []
     for _ in range(1 if tiny else 3):
         tic = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import torch, dlrepro.train.loop, dlrepro.train.generative"],
+        subprocess.run([sys.executable, "-c", "import torch, dlrepro.families, dlrepro.train.engine"],
                        check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(
                            [str(REPO / "src"), os.environ.get("PYTHONPATH", "")])})
         times.append(time.perf_counter() - tic)

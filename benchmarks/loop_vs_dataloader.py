@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from dlrepro.config import validate
 from dlrepro.data import split_fashion_mnist
 from dlrepro.data.fashion_mnist import FILES, MEAN, STD, prepare, load_cache
-from dlrepro.models import build_model
-from dlrepro.train.loop import train_epoch
+from dlrepro.families import get
+from dlrepro.train.classifier import train_epoch
 from dlrepro.train.optim import build_optimizer
 
 
@@ -77,7 +77,7 @@ def main() -> None:
 
         def timed(step) -> float:
             torch.manual_seed(0)
-            model = build_model(settings).to(device)
+            model = get(settings["model"]).build(settings).to(device)
             optimizer = build_optimizer(settings, model.parameters())
             step(model, optimizer, 0)  # warm-up epoch
             times = []

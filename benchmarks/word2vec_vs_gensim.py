@@ -24,7 +24,7 @@ from scipy import stats
 
 from dlrepro.config import load_schema
 from dlrepro.data.text_corpus import build, read_sentences
-from dlrepro.experiments.word2vec import _train_gensim, _train_ours, evaluate
+from dlrepro.families.word2vec import _train_gensim, _train_ours, evaluate
 
 
 def settings_for(architecture: str, output: str, epochs: int, softmax_words: int) -> dict:

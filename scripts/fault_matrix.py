@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from dlrepro.runfolder import CHECKPOINT, METRICS, RUNS_ROOT, run_dir
+
 REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_FILES = ("Snakefile", "workflow", "profiles", "config")
+WORKFLOW_FILES = ("Snakefile", "workflow", "profiles", "config", "environment.yml")
 SMOKE = ["--cores", "2", "--configfile", "config/smoke.yaml"]
 FMNIST = Path("/usr/share/datasets/fashion-mnist")
-KILL_RUN = "results/runs/validation/train_size=128__early_stopping=false/seed0"
+KILL_RUN = run_dir("validation", "train_size=128__early_stopping=false", 0)
 RUNNING: list[subprocess.Popen] = []    # a probe's background Snakemake, until its restore waits
 
 
@@ -138,7 +140,7 @@ def restore_results(root: Path) -> None:
 
 
 def resumed_identical(root: Path, result) -> str:
-    metrics = root / KILL_RUN / "metrics.json"
+    metrics = root / KILL_RUN / METRICS
     reference = root / "probe-reference-metrics.json"
     same = metrics.exists() and metrics.read_bytes() == reference.read_bytes()
     return f"resumed metrics.json byte-identical: {'yes' if same else 'NO'}; " \
@@ -150,13 +152,13 @@ def kill_mid_training(root: Path) -> list[str]:
     checkpoint. Snakemake's lock survives a SIGKILL: the next run stops and names `--unlock`;
     after `snakemake --unlock` the probe's own run resumes."""
     run = root / KILL_RUN
-    shutil.copy(run / "metrics.json", root / "probe-reference-metrics.json")
+    shutil.copy(run / METRICS, root / "probe-reference-metrics.json")
     shutil.rmtree(run)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     process = subprocess.Popen([sys.executable, "-m", "snakemake", *SMOKE], cwd=root, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
-    checkpoint, epoch = run / "checkpoint.pt", "?"
+    checkpoint, epoch = run / CHECKPOINT, "?"
     deadline = time.time() + 600
     while time.time() < deadline and process.poll() is None:
         if checkpoint.exists():
@@ -178,11 +180,11 @@ def kill_mid_training(root: Path) -> list[str]:
 
 def truncate_checkpoint(root: Path) -> list[str]:
     run = root / KILL_RUN
-    shutil.copy(run / "metrics.json", root / "probe-reference-metrics.json")
-    checkpoint = run / "checkpoint.pt"
+    shutil.copy(run / METRICS, root / "probe-reference-metrics.json")
+    checkpoint = run / CHECKPOINT
     if checkpoint.exists():
         checkpoint.write_bytes(checkpoint.read_bytes()[:100])
-    (run / "metrics.json").unlink()
+    (run / METRICS).unlink()
     (root / "probe-note").write_text("checkpoint truncated to 100 bytes")
     return SMOKE
 
@@ -255,7 +257,7 @@ PROBES = [
           damage_file(f"{KILL_RUN}/metrics.json", b"\x00\xff\xfegarbage"),
           lambda root: (root / KILL_RUN / "metrics.json.damaged").unlink(), expect_failure=False,
           note=lambda root, r: "retrained; metrics.json byte-identical: " + (
-              "yes" if (root / KILL_RUN / "metrics.json").read_bytes()
+              "yes" if (root / KILL_RUN / METRICS).read_bytes()
               == (root / "probe.orig").read_bytes() else "NO")),
     Probe("kill -9 of Snakemake mid-training, then re-run", "", kill_mid_training,
           expect_failure=False,
@@ -266,7 +268,7 @@ PROBES = [
     Probe("diverging run (smoke's SGD at lr=1000)", "", lambda root: SMOKE, expect_failure=False,
           note=lambda root, r: "diverged runs: " + str(sum(
               json.loads(p.read_text())["status"] == "diverged"
-              for p in (root / "results/runs").rglob("metrics.json")))),
+              for p in (root / RUNS_ROOT).rglob(METRICS)))),
     Probe("identical re-run", "Nothing to be done", lambda root: SMOKE, expect_failure=False,
           note=report_urls),
     Probe("a new seed for one experiment", "", new_seed, expect_failure=False,

@@ -9,7 +9,7 @@ from dlrepro.config import expand_runs, validate
 REPO = Path(__file__).resolve().parents[1]
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 # What a scratch copy of the workflow needs (profiles/default must sit beside the Snakefile).
-WORKFLOW_FILES = ("Snakefile", "workflow", "profiles", "config")
+WORKFLOW_FILES = ("Snakefile", "workflow", "profiles", "config", "environment.yml")
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +34,28 @@ def tiny_spec(**settings) -> dict:
                        "data": {"validation_size": 200, "test_size": 200},
                        "experiments": {"dropout": {"base": base}}})
     return expand_runs(config)[0].spec(config)
+
+
+def train_run(spec: dict, out, data, progress: bool = False) -> dict:
+    """Train one run the way `dlrepro train` does: its family from the registry, into a run
+    folder. `data` is the prepared Fashion-MNIST file or its loaded content."""
+    from dlrepro.data import Inputs
+    from dlrepro.families import get
+    from dlrepro.runfolder import RunFolder
+
+    inputs = Inputs(_cache=data) if isinstance(data, dict) else Inputs(data)
+    return get(spec["settings"]["model"]).train(spec, RunFolder(out), inputs, progress=progress)
+
+
+# Columns of history.csv that hold wall time: the only ones a rerun may change.
+WALL_TIME_COLUMNS = ["epoch_time", "elapsed", "words_per_second"]
+
+
+def history_without_wall_time(path):
+    import pandas as pd
+
+    history = pd.read_csv(path)
+    return history.drop(columns=[c for c in WALL_TIME_COLUMNS if c in history])
 
 
 def spec_json(spec: dict) -> str:

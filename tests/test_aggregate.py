@@ -2,8 +2,8 @@
 import pandas as pd
 import pytest
 
-from dlrepro.aggregate import aggregate
-from dlrepro.experiments.catalog import outcome, verdict
+from dlrepro.analysis.aggregate import aggregate
+from dlrepro.analysis.verdict import outcome, verdict
 from dlrepro.io import write_json
 
 

@@ -1,7 +1,8 @@
 """Note 004's worked example: hand-derived chain rule = autograd = finite differences."""
 import pytest
 
-from dlrepro.experiments import backprop
+from dlrepro.families import backprop
+from dlrepro.runfolder import RunFolder
 
 
 def test_hand_gradients_equal_finite_differences_and_autograd():
@@ -29,6 +30,6 @@ def test_w5_follows_the_notes_chain_rule_with_the_sign_fixed():
 def test_run_writes_the_contract_files(tmp_path):
     spec = {"experiment": "backprop", "variant": "base", "seed": 0, "axes": {},
             "settings": {"model": "backprop", "lr": 0.5}}
-    metrics = backprop.run(spec, tmp_path)
+    metrics = backprop.run(spec, RunFolder(tmp_path))
     assert metrics["error_change"] < 0
     assert {"metrics.json", "run.json", "gradients.csv"} <= {p.name for p in tmp_path.iterdir()}

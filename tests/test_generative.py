@@ -5,9 +5,11 @@ import pandas as pd
 import pytest
 import torch
 
+from dlrepro import runfolder
 from dlrepro.config import expand_runs, validate
 from dlrepro.data.fashion_mnist import load_cache
-from dlrepro.train import generative
+from dlrepro.report.plots import run_figure
+from tests.conftest import history_without_wall_time, train_run
 
 FAMILIES = {
     "ae": {"model": "ae", "latent": 2, "noise": 0.3, "optimizer": "adam", "lr": 0.001},
@@ -35,14 +37,14 @@ def cache(fmnist_cache):
 @pytest.mark.parametrize("family", FAMILIES)
 def test_each_family_trains_and_leaves_what_scoring_needs(family, cache, tmp_path):
     spec = gen_spec(**FAMILIES[family])
-    metrics = generative.train_generative(spec, tmp_path, cache, progress=False, score_images=50)
+    metrics = train_run(spec, tmp_path, cache)
     assert metrics["status"] == "ok"
     outputs = torch.load(tmp_path / "outputs.pt")
     sets = list(outputs["pairs"].values()) + list(outputs["samples"].values())
     for images in [im for s in sets for im in (s if isinstance(s, tuple) else (s,))]:
         assert images.shape == (50, 1, 28, 28)
         assert images.min() >= 0 and images.max() <= 1
-    assert (tmp_path / "figure_grid.png").read_bytes()[:4] == b"\x89PNG"
+    assert run_figure(outputs["figures"]["grid"])[:4] == b"\x89PNG"   # drawn at report time
     history = pd.read_csv(tmp_path / "history.csv")
     assert history["epoch"].iloc[0] == 0 and history["epoch"].iloc[-1] == 2
     if family.startswith("gan") or family in ("dcgan", "cgan"):
@@ -52,11 +54,12 @@ def test_each_family_trains_and_leaves_what_scoring_needs(family, cache, tmp_pat
         assert torch.equal(outputs["sample_labels"]["samples"], torch.arange(50) % 10)
     if family == "ae":   # denoising: the noisy input is kept to compare against
         assert set(outputs["pairs"]) == {"reconstruction", "noisy_input"}
-        assert (tmp_path / "figure_latent.png").exists()
+        assert outputs["figures"]["latent"]["codes"].shape == (50, 2)
+        assert run_figure(outputs["figures"]["latent"])[:4] == b"\x89PNG"
 
 
 def test_vae_kl_term_is_the_closed_form_gaussian_kl():
-    from dlrepro.models.vae import VAE
+    from dlrepro.families.vae import VAE
 
     settings = validate({"experiments": {"vae": {"base": {"model": "vae", "hidden": [32],
                                                           "latent": 3}}}})["experiments"]["vae"]["base"]
@@ -78,7 +81,7 @@ def test_vae_kl_term_is_the_closed_form_gaussian_kl():
 def test_same_seed_gives_identical_files(family, cache, tmp_path):
     spec = gen_spec(**FAMILIES[family])
     for name in ("a", "b"):
-        generative.train_generative(spec, tmp_path / name, cache, progress=False, score_images=50)
+        train_run(spec, tmp_path / name, cache)
     assert (tmp_path / "a/metrics.json").read_bytes() == (tmp_path / "b/metrics.json").read_bytes()
     a, b = torch.load(tmp_path / "a/outputs.pt"), torch.load(tmp_path / "b/outputs.pt")
     for name in a["samples"]:
@@ -88,9 +91,9 @@ def test_same_seed_gives_identical_files(family, cache, tmp_path):
 @pytest.mark.parametrize("family", ["vae-conv", "dcgan"])
 def test_interrupted_run_resumes_to_identical_results(family, cache, tmp_path, monkeypatch):
     spec = gen_spec(**{**FAMILIES[family], "epochs": 3})
-    generative.train_generative(spec, tmp_path / "whole", cache, progress=False, score_images=50)
+    train_run(spec, tmp_path / "whole", cache)
 
-    real_save, saves = generative.atomic_torch_save, []
+    real_save, saves = runfolder.atomic_torch_save, []
 
     def save_then_die(obj, path):   # the process dies right after the epoch-2 checkpoint
         real_save(obj, path)
@@ -98,20 +101,22 @@ def test_interrupted_run_resumes_to_identical_results(family, cache, tmp_path, m
         if len(saves) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(generative, "atomic_torch_save", save_then_die)
+    monkeypatch.setattr(runfolder, "atomic_torch_save", save_then_die)
     with pytest.raises(KeyboardInterrupt):
-        generative.train_generative(spec, tmp_path / "cut", cache, progress=False, score_images=50)
+        train_run(spec, tmp_path / "cut", cache)
     assert not (tmp_path / "cut/metrics.json").exists()
-    monkeypatch.setattr(generative, "atomic_torch_save", real_save)
-    generative.train_generative(spec, tmp_path / "cut", cache, progress=False, score_images=50)
+    monkeypatch.setattr(runfolder, "atomic_torch_save", real_save)
+    train_run(spec, tmp_path / "cut", cache)
     assert (tmp_path / "cut/metrics.json").read_bytes() == (tmp_path / "whole/metrics.json").read_bytes()
-    assert (tmp_path / "cut/history.csv").read_text() .split("epoch_time")[0] == \
-        (tmp_path / "whole/history.csv").read_text().split("epoch_time")[0]
+    cut = history_without_wall_time(tmp_path / "cut/history.csv")
+    whole = history_without_wall_time(tmp_path / "whole/history.csv")
+    assert len(whole) == 1 + 3 * 2 and whole["epoch"].iloc[-1] == 3
+    pd.testing.assert_frame_equal(cut, whole, check_exact=True)
 
 
 def test_diverging_vae_is_a_result_not_a_crash(cache, tmp_path):
     spec = gen_spec(**{**FAMILIES["vae-mlp"], "lr": 1e6})
-    metrics = generative.train_generative(spec, tmp_path, cache, progress=False, score_images=50)
+    metrics = train_run(spec, tmp_path, cache)
     assert metrics["status"] == "diverged"
     assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "diverged"
     assert (tmp_path / "outputs.pt").exists()
@@ -120,7 +125,7 @@ def test_diverging_vae_is_a_result_not_a_crash(cache, tmp_path):
 def test_vae_reconstruction_term_is_torch_binary_cross_entropy():
     import torch.nn.functional as F
 
-    from dlrepro.models.vae import bce_sum
+    from dlrepro.families.vae import bce_sum
 
     x, x_hat = torch.rand(4, 1, 28, 28), torch.rand(4, 1, 28, 28)
     x_hat[0, 0, 0, :3] = torch.tensor([0.0, 1.0, 1e-30])

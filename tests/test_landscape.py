@@ -1,6 +1,6 @@
 import pytest
 
-from dlrepro.experiments.landscape import descend, minimum_value, surface_fn
+from dlrepro.families.surface import descend, minimum_value, surface_fn
 
 
 def settings(optimizer, lr=0.02, steps=400):

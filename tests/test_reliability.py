@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dlrepro.aggregate import write_tables
+from dlrepro.analysis.aggregate import write_tables
 from dlrepro.config import ConfigError, expand_runs, load_config, validate
 from dlrepro.data import text_corpus
-from dlrepro.data.fashion_mnist import DataError
+from dlrepro.errors import DataError
 from tests import conftest
 
 sys.path.insert(0, str(conftest.REPO / "scripts"))
@@ -165,7 +165,7 @@ def test_schema_error_is_short_and_names_key_file_and_line(tmp_path):
 
 # 4. A damaged metrics.json: named by the aggregation, set aside and retrained by the DAG.
 def test_aggregate_names_the_damaged_run_file(tmp_path):
-    from dlrepro.aggregate import read_runs
+    from dlrepro.analysis.aggregate import read_runs
 
     run = tmp_path / "runs/dropout/base/seed0"
     run.mkdir(parents=True)

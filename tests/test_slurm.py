@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from dlrepro.config import expand_runs, load_config
-from dlrepro.train.loop import train_classifier
-from tests.conftest import REPO, copy_workflow, tool_env
+from tests.conftest import REPO, copy_workflow, tool_env, train_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 HARNESS = REPO / "tests" / "slurm_local"
@@ -141,8 +140,8 @@ def test_cancelled_job_is_resubmitted_and_resumes_to_identical_metrics(cluster, 
     assert sacct(cluster, ids[-1])[1] == "COMPLETED"
     assert "resuming" in (root / f"results/logs/train/dropout/{run.variant}.log").read_text()
 
-    reference = train_classifier(run.spec(config), tmp_path / "uninterrupted",
-                                 root / "results/data/fashion-mnist.pt", progress=False)
+    reference = train_run(run.spec(config), tmp_path / "uninterrupted",
+                          root / "results/data/fashion-mnist.pt")
     assert json.loads((run_dir / "metrics.json").read_text()) == json.loads(
         (tmp_path / "uninterrupted/metrics.json").read_text())
     assert (run_dir / "metrics.json").read_bytes() == (

@@ -9,30 +9,30 @@ import time
 import pandas as pd
 import pytest
 
-from dlrepro.train.loop import CHECKPOINT, train_classifier
-from tests.conftest import tiny_spec, tool_env
+from dlrepro.runfolder import CHECKPOINT
+from tests.conftest import tiny_spec, tool_env, train_run
 
 
 def test_same_seed_gives_identical_metrics_bytes(fmnist_cache, tmp_path):
     spec = tiny_spec()
-    train_classifier(spec, tmp_path / "a", fmnist_cache, progress=False)
-    train_classifier(spec, tmp_path / "b", fmnist_cache, progress=False)
+    train_run(spec, tmp_path / "a", fmnist_cache)
+    train_run(spec, tmp_path / "b", fmnist_cache)
     assert (tmp_path / "a/metrics.json").read_bytes() == (tmp_path / "b/metrics.json").read_bytes()
     history = pd.read_csv(tmp_path / "a/history.csv")
     assert list(history["epoch"]) == [0, 1, 2]
 
 
 def test_other_seed_gives_other_numbers(fmnist_cache, tmp_path):
-    a = train_classifier(tiny_spec(), tmp_path / "a", fmnist_cache, progress=False)
+    a = train_run(tiny_spec(), tmp_path / "a", fmnist_cache, progress=False)
     spec = tiny_spec()
     spec["seed"] = 1
-    b = train_classifier(spec, tmp_path / "b", fmnist_cache, progress=False)
+    b = train_run(spec, tmp_path / "b", fmnist_cache)
     assert a["train_loss"] != b["train_loss"]
 
 
 def test_run_killed_midway_resumes_to_identical_metrics(fmnist_cache, tmp_path):
     spec = tiny_spec(hidden=[512, 512], train_size=4000, epochs=8, batch_size=16)
-    train_classifier(spec, tmp_path / "uninterrupted", fmnist_cache, progress=False)
+    train_run(spec, tmp_path / "uninterrupted", fmnist_cache)
 
     out = tmp_path / "killed"
     command = [sys.executable, "-m", "dlrepro.cli", "train", "--spec", json.dumps(spec),
@@ -55,14 +55,14 @@ def test_run_killed_midway_resumes_to_identical_metrics(fmnist_cache, tmp_path):
 
 
 def test_checkpoint_from_other_settings_is_not_reused(fmnist_cache, tmp_path):
-    old = train_classifier(tiny_spec(lr=0.1), tmp_path, fmnist_cache, progress=False)
-    metrics = train_classifier(tiny_spec(lr=0.05), tmp_path, fmnist_cache, progress=False)
-    fresh = train_classifier(tiny_spec(lr=0.05), tmp_path / "fresh", fmnist_cache, progress=False)
+    old = train_run(tiny_spec(lr=0.1), tmp_path, fmnist_cache, progress=False)
+    metrics = train_run(tiny_spec(lr=0.05), tmp_path, fmnist_cache, progress=False)
+    fresh = train_run(tiny_spec(lr=0.05), tmp_path / "fresh", fmnist_cache, progress=False)
     assert metrics == fresh and metrics != old
 
 
 def test_diverging_learning_rate_is_a_result_not_a_crash(fmnist_cache, tmp_path):
-    metrics = train_classifier(tiny_spec(lr=1e6, optimizer="sgd"), tmp_path, fmnist_cache,
+    metrics = train_run(tiny_spec(lr=1e6, optimizer="sgd"), tmp_path, fmnist_cache,
                                progress=False)
     assert metrics["status"] == "diverged"
     written = json.loads((tmp_path / "metrics.json").read_text())
@@ -73,9 +73,9 @@ def test_diverging_learning_rate_is_a_result_not_a_crash(fmnist_cache, tmp_path)
 
 
 def test_probes_measure_without_changing_training(fmnist_cache, tmp_path):
-    plain = train_classifier(tiny_spec(batchnorm=True), tmp_path / "plain", fmnist_cache,
+    plain = train_run(tiny_spec(batchnorm=True), tmp_path / "plain", fmnist_cache,
                              progress=False)
-    probed = train_classifier(
+    probed = train_run(
         tiny_spec(batchnorm=True, probes=["grad_norms", "activation_stats", "grad_noise"]),
         tmp_path / "probed", fmnist_cache, progress=False)
     for key in ("train_loss", "test_acc", "val_loss"):
@@ -86,7 +86,7 @@ def test_probes_measure_without_changing_training(fmnist_cache, tmp_path):
 
 
 def test_grad_noise_is_zero_for_full_batch(fmnist_cache, tmp_path):
-    metrics = train_classifier(tiny_spec(batch_size="full", probes=["grad_noise"]), tmp_path,
+    metrics = train_run(tiny_spec(batch_size="full", probes=["grad_noise"]), tmp_path,
                                fmnist_cache, progress=False)
     assert metrics["grad_noise"] == 0.0
 

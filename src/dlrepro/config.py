@@ -1,14 +1,15 @@
 """Configuration: validate against the JSON schema, fill defaults, expand experiments into runs.
 
 An experiment is `base` settings times the cartesian `grid` of its ablation axes, times seeds.
-This module must stay light (no torch import): the Snakefile imports it to build its targets.
+The schema file (schemas/config.schema.yaml) holds the shared keys; the list of experiments
+comes from dlrepro.experiments and each model family's settings from its module in
+dlrepro.families, so adding either touches no shared file.
 """
 from __future__ import annotations
 
 import copy
-import hashlib
+import functools
 import itertools
-import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -16,14 +17,35 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from dlrepro.errors import ConfigError
+from dlrepro.io import stable_hash
+from dlrepro.runfolder import run_dir
 
-class ConfigError(ValueError):
-    """A configuration problem, with a message that names the offending key and the fix."""
+__all__ = ["ConfigError", "Run", "expand_runs", "load_config", "stable_hash", "validate"]
+
+
+@functools.cache
+def _schema() -> dict:
+    from dlrepro.experiments import EXPERIMENTS
+    from dlrepro.families import FAMILIES
+
+    text = resources.files("dlrepro").joinpath("schemas/config.schema.yaml").read_text()
+    schema = yaml.safe_load(text)
+    schema["properties"]["experiments"]["propertyNames"] = {"enum": [e.id for e in EXPERIMENTS]}
+    setting_names = sorted({key for family in FAMILIES.values() for key in family.settings})
+    schema["$defs"]["setting_name"] = {"enum": ["model", *setting_names]}
+    settings = schema["$defs"]["settings"]
+    settings["properties"]["model"]["enum"] = list(FAMILIES)
+    # Each family's own keys and defaults; unknown keys are named with the family's list.
+    settings["allOf"] = [{"if": {"properties": {"model": {"const": name}}, "required": ["model"]},
+                          "then": family.settings_schema()} for name, family in FAMILIES.items()]
+    return schema
 
 
 def load_schema() -> dict:
-    text = resources.files("dlrepro").joinpath("schemas/config.schema.yaml").read_text()
-    return yaml.safe_load(text)
+    """The full schema: the file's shared keys plus the experiments' ids and the families'
+    settings (from their modules)."""
+    return copy.deepcopy(_schema())
 
 
 def _with_defaults(validator_class):
@@ -43,11 +65,29 @@ def _with_defaults(validator_class):
 _DefaultFillingValidator = _with_defaults(jsonschema.Draft202012Validator)
 
 
+def _family_key_error(error: jsonschema.ValidationError) -> tuple[list, str] | None:
+    """(key path, message) for a key that the run's model family does not take."""
+    family = (error.schema.get("properties", {}).get("model", {}).get("const")
+              if isinstance(error.schema, dict) else None)
+    if error.validator != "additionalProperties" or family is None:
+        return None
+    from dlrepro.families import FAMILIES
+
+    allowed = sorted(k for k in error.schema["properties"] if k != "model")
+    unknown = sorted(set(error.instance) - set(error.schema["properties"]))
+    module = FAMILIES[family].module.replace(".", "/")
+    return ([*error.absolute_path, unknown[0]],
+            f"model family '{family}' takes no setting '{unknown[0]}' (its settings: "
+            f"{', '.join(allowed)}; declared in src/{module}.py)")
+
+
 def _describe(error: jsonschema.ValidationError, files=()) -> str:
-    where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-    hint = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
-    located = locate_key(files, list(error.absolute_path))
-    return (f"config key '{where}'{located}: {error.message}"
+    family_error = _family_key_error(error)
+    path, message = family_error or (list(error.absolute_path), error.message)
+    where = "/".join(str(p) for p in path) or "(top level)"
+    hint = error.schema.get("description", "") if isinstance(error.schema, dict) and not family_error else ""
+    located = locate_key(files, path)
+    return (f"config key '{where}'{located}: {message}"
             + (f" ({' '.join(hint.split())})" if hint and len(hint) < 200 else ""))
 
 
@@ -140,10 +180,6 @@ def variant_name(axes: dict) -> str:
     return "__".join(f"{k}={format_value(v)}" for k, v in axes.items())
 
 
-def stable_hash(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
-
-
 # Keys that say where checksummed inputs are found, not what they are: left out of the config's
 # hash (the report's provenance), so moving the data re-runs nothing.
 LOCATION_KEYS = (("data", "fashion_mnist_dir"), ("data", "download"))
@@ -156,10 +192,6 @@ def config_hash(config: dict) -> str:
     return stable_hash(content)
 
 
-def run_path(experiment: str, variant: str, seed: int, root: str | Path = "results/runs") -> str:
-    return f"{root}/{experiment}/{variant}/seed{seed}"
-
-
 @dataclass(frozen=True)
 class Run:
     experiment: str
@@ -170,11 +202,13 @@ class Run:
 
     @property
     def path(self) -> str:
-        return run_path(self.experiment, self.variant, self.seed)
+        return run_dir(self.experiment, self.variant, self.seed)
 
     @property
-    def family(self) -> str:
-        return self.settings["model"]
+    def family(self):
+        """The run's model family (dlrepro.families.Family)."""
+        from dlrepro.families import get
+        return get(self.settings["model"])
 
     def spec(self, config: dict) -> dict:
         """What the training job depends on, and nothing else: its hash decides whether a
@@ -183,25 +217,15 @@ class Run:
         spec = {"experiment": self.experiment, "variant": self.variant, "seed": self.seed,
                 "axes": self.axes, "settings": self.settings,
                 "device": config["device"], "threads": config["threads_per_run"]}
-        if reads_fashion_mnist(self.family):
+        if self.family.reads_fashion_mnist:
             spec["data"] = {k: config["data"][k] for k in ("validation_size", "test_size")}
-        if self.family in IMAGE_FAMILIES:
+        if self.family.scored:
             spec["score_images"] = config["metrics"]["images"]
         return spec
 
 
-# Which families read what (the Snakefile's inputs and the run specs both follow these).
-NO_DATA_FAMILIES = ("surface", "backprop", "word2vec")   # all others read Fashion-MNIST
-CORPUS_FAMILIES = ("word2vec",)
-IMAGE_FAMILIES = ("ae", "vae", "gan", "distortions")     # runs that the scoring stage rates
-
-
-def reads_fashion_mnist(family: str) -> bool:
-    return family not in NO_DATA_FAMILIES
-
-
 def _settings_validator():
-    return _DefaultFillingValidator({**load_schema()["$defs"]["settings"]})
+    return _DefaultFillingValidator(load_schema()["$defs"]["settings"])
 
 
 def classifier_run(config: dict) -> Run:
@@ -228,10 +252,11 @@ def expand_runs(config: dict) -> list[Run]:
             errors = list(settings_validator.iter_errors(settings))
             if errors:
                 err = jsonschema.exceptions.best_match(errors)
-                key = "/".join(str(p) for p in err.absolute_path)
+                path, message = _family_key_error(err) or (list(err.absolute_path), err.message)
                 raise ConfigError(
-                    f"config key 'experiments/{experiment}/grid' gives an invalid value for "
-                    f"'{key}': {err.message}. Fix the value in the grid.")
+                    f"config key 'experiments/{experiment}/grid' gives variant "
+                    f"'{variant_name(axes)}' an invalid setting '{'/'.join(map(str, path))}': "
+                    f"{message}. Fix the grid (or its base).")
             for seed in seeds:
                 runs.append(Run(experiment, variant_name(axes), seed, axes, settings))
     return runs

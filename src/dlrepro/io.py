@@ -1,6 +1,7 @@
 """Atomic file writes: a reader (or Snakemake) never sees a half-written file."""
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -58,3 +59,8 @@ def atomic_torch_save(obj, path: str | Path) -> None:
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def stable_hash(obj) -> str:
+    """16 hex digits of the SHA-256 of obj's canonical JSON: a spec's identity."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]

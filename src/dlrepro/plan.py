@@ -27,9 +27,6 @@ NOT_SHAPE = {"lr", "momentum", "weight_decay", "epochs", "train_size", "early_st
              "patience", "init", "logs_per_epoch"}
 FORWARD_FRACTION = 1 / 3            # an evaluation batch vs a training step
 STARTUP_SECONDS = 3.0               # a job's interpreter + torch import, when not measured
-# Families that are not epoch loops: seconds per run when the costs file has no measurement
-# (small, and the same order on every machine; marked "estimated" in the plan).
-FIXED_SECONDS = {"surface": 0.5, "backprop": 0.1, "distortions": 5.0}
 
 
 def shape_key(settings: dict) -> str:
@@ -76,7 +73,7 @@ class Costs:
             return exact, True
         rows = self.by_family.get(settings["model"])
         if not rows:
-            from dlrepro.config import ConfigError
+            from dlrepro.errors import ConfigError
             raise ConfigError(f"no measured step cost for family '{settings['model']}' in "
                               f"{self.source}: run benchmarks/gpu_check.py --sections step_costs")
         nearest = min(abs(math.log(b / batch)) for b, _ in rows)
@@ -92,19 +89,11 @@ class RunCost:
 
 
 def run_cost(run: Run, config: dict, costs: Costs, corpus_words: int) -> RunCost:
-    s = run.settings
-    family = s["model"]
-    if family in FIXED_SECONDS:
-        return RunCost(run, s.get("steps", 1), FIXED_SECONDS[family], False)
-    if family == "word2vec":
-        key = (s.get("implementation", "ours"), s["architecture"], s["output"])
-        speed = costs.words_per_second.get(key)
-        words = corpus_words if s["output"] != "softmax" or key[0] == "gensim" else min(
-            corpus_words, s.get("softmax_words") or corpus_words)
-        if speed is None:   # not measured: the slowest measured rate of that implementation
-            rates = [v for k, v in costs.words_per_second.items() if k[0] == key[0]] or [1e5]
-            speed = min(rates) / (50 if s["output"] == "softmax" else 1)
-        return RunCost(run, words * s["epochs"], words * s["epochs"] / speed, key in costs.words_per_second)
+    s, family = run.settings, run.family
+    if family.plan_cost:        # the family's own cost model (e.g. word2vec: words / speed)
+        return RunCost(run, *family.plan_cost(s, costs, corpus_words))
+    if family.kind == "custom":  # not an epoch loop: the family's estimate (marked "estimated")
+        return RunCost(run, s.get("steps", 1), family.fixed_seconds, False)
     data = config["data"]
     train_n = s.get("train_size") or TRAIN_POOL - data["validation_size"]
     batch = train_n if s["batch_size"] == "full" else int(s["batch_size"])

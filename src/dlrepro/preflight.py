@@ -13,8 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from dlrepro.config import ConfigError
-from dlrepro.data.fashion_mnist import DataError
+from dlrepro.errors import ConfigError, DataError
+from dlrepro.runfolder import RunFolder
 
 
 def check_writable_folder(path: str | Path) -> None:
@@ -98,7 +98,7 @@ def quarantine_damaged_runs(run_paths) -> list[str]:
     Done in dry runs too: the file is useless as it is, and the dry run then shows the retrain."""
     damaged = []
     for run in run_paths:
-        metrics = Path(run) / "metrics.json"
+        metrics = RunFolder(run).metrics_file
         if not metrics.exists():
             continue
         try:

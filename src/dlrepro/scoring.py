@@ -17,8 +17,9 @@ import numpy as np
 import torch
 
 from dlrepro.data.fashion_mnist import MEAN, STD, load_cache
-from dlrepro.io import read_json, write_json
+from dlrepro.io import write_json
 from dlrepro.metrics import image, perceptual
+from dlrepro.runfolder import RunFolder
 
 CROSSCHECK_IMAGES = 100
 DIVERSITY_PAIRS = 500
@@ -28,14 +29,13 @@ class FeatureClassifier:
     """The classifier trained by the DAG; features = the input of its last linear layer."""
 
     def __init__(self, run_dir: str | Path):
-        from dlrepro.models import build_model
+        from dlrepro.families import get
 
-        run_dir = Path(run_dir)
-        self.settings = read_json(run_dir / "run.json")["spec"]["settings"]
-        self.test_acc = read_json(run_dir / "metrics.json")["test_acc"]
-        self.model = build_model(self.settings)
-        state = torch.load(run_dir / "checkpoint.pt", weights_only=False)["model"]
-        self.model.load_state_dict(state)
+        folder = RunFolder(run_dir)
+        self.settings = folder.spec()["settings"]
+        self.test_acc = folder.metrics()["test_acc"]
+        self.model = get(self.settings["model"]).build(self.settings)
+        self.model.load_state_dict(folder.checkpoint(folder.info()["spec_hash"])["state"]["model"])
         self.model.eval()
         last = [m for m in self.model.modules() if isinstance(m, torch.nn.Linear)][-1]
         last.register_forward_hook(lambda module, inputs, output: setattr(self, "_features", inputs[0]))
@@ -138,13 +138,13 @@ def score_runs(run_dirs: list[str | Path], outs: list[str | Path], classifier_di
     scorer = Scorer(classifier_dir, data_path, torch_home, lpips_mode, lpips_size)
     other = next(size for size in LPIPS_SIZES if size != lpips_size)
     for run_dir, out in zip(run_dirs, outs):
-        run_dir = Path(run_dir)
-        family = read_json(run_dir / "run.json")["spec"]["settings"]["model"]
-        if read_json(run_dir / "metrics.json")["status"] == "diverged":
+        folder = RunFolder(run_dir)
+        if folder.metrics()["status"] == "diverged":
             metrics, sets = {}, []  # NaN images: nothing to score (the run reports its status)
         else:
-            metrics, sets = scorer.score(torch.load(run_dir / "outputs.pt", weights_only=False),
-                                         other if family == "distortions" else None)
+            outputs = folder.outputs()
+            # A run may ask for LPIPS at both input sizes (image-metrics: does the size matter?).
+            metrics, sets = scorer.score(outputs, other if outputs.get("lpips_both_sizes") else None)
         metrics["classifier_test_acc"] = scorer.classifier.test_acc
-        write_json(out, {"run": str(run_dir), "metrics": metrics, "sets": sets,
+        write_json(out, {"run": str(folder.path), "metrics": metrics, "sets": sets,
                          "lpips": scorer.lpips_info()})

@@ -11,5 +11,7 @@ rule aggregate:
         directory("results/tables"),
     log:
         "results/logs/aggregate.log",
+    conda:
+        ENVIRONMENT
     shell:
-        "dlrepro aggregate {input.runs:q} --scores results/scores --out {output:q} 2> {log:q}"
+        "dlrepro aggregate {input.runs:q} --scores {input.scores:q} --out {output:q} 2> {log:q}"

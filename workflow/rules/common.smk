@@ -8,13 +8,13 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from dlrepro import preflight
-from dlrepro.config import (CORPUS_FAMILIES, IMAGE_FAMILIES, ConfigError, classifier_run,
-                            config_hash, expand_runs, reads_fashion_mnist, validate as check_config)
-from dlrepro.data.fashion_mnist import DataError
+from dlrepro.config import classifier_run, config_hash, expand_runs, validate as check_config
+from dlrepro.data import CORPUS, FASHION_MNIST as DATA
+from dlrepro.errors import ConfigError, DataError
+from dlrepro.experiments import BY_ID as EXPERIMENTS
 from dlrepro.metrics.perceptual import WeightsMissing, status as lpips_status
-
-DATA = "results/data/fashion-mnist.pt"
-CORPUS = "results/data/corpus.txt"
+from dlrepro.runfolder import (INFO, METRICS, OUTPUTS, RUNS_ROOT, SCORES_ROOT, RunFolder, run_dir,
+                               score_file as score_path)
 # The main Snakemake process checks; jobs (SLURM steps, group members) re-parse this file on
 # nodes that may not see the data folders, and need not check again.
 CHECKING = workflow.is_main_process
@@ -39,12 +39,13 @@ validate(config, "../schemas/config.schema.yaml")
 CONFIG_HASH = config_hash(config)
 FEATURE_CLASSIFIER = classifier_run(config)
 FEATURE_CLASSIFIER_DIR = "results/scoring/classifier"
+FEATURE_CLASSIFIER_FILES = {"metrics": f"{FEATURE_CLASSIFIER_DIR}/{METRICS}",
+                            "checkpoint": str(RunFolder(FEATURE_CLASSIFIER_DIR).checkpoint_file)}
 
-# LPIPS' backbone weights live in the project (built once by `make` / `snakemake prefetch`);
-# every job finds them through TORCH_HOME, so nothing tries to download on a compute node. Only
-# the two trusted files are accepted (dlrepro.metrics.perceptual); `prefetch` is what builds them.
+# LPIPS' backbone weights live in the project (built once by `make` / `snakemake prefetch`) and
+# every command that needs them is given the folder, so nothing tries to download on a compute
+# node. Only the two trusted files are accepted (dlrepro.metrics.perceptual).
 TORCH_HOME = os.path.abspath(config["metrics"]["torch_home"])
-os.environ["TORCH_HOME"] = TORCH_HOME
 # (Snakemake hands the targets over only after parsing: `snakemake prefetch` is read off argv.)
 PREFETCH_ONLY = "prefetch" in sys.argv[1:]
 try:
@@ -54,11 +55,11 @@ except WeightsMissing as err:  # metrics.lpips: required -> stop before anything
 
 
 def uses_fashion_mnist():
-    return bool(all_score_files()) or any(reads_fashion_mnist(run.family) for run in RUNS.values())
+    return bool(all_score_files()) or any(run.family.reads_fashion_mnist for run in RUNS.values())
 
 
 def uses_corpus():
-    return any(run.family in CORPUS_FAMILIES for run in RUNS.values())
+    return any(run.family.data == "corpus" for run in RUNS.values())
 
 
 # One training job per (experiment, variant): it trains every seed in one process, which pays
@@ -71,12 +72,16 @@ SEEDS = {experiment: sorted({run.seed for (e, _), runs in VARIANTS.items() if e 
          for experiment in config["experiments"]}
 
 
+# The software of every rule (pinned; used with --software-deployment-method conda).
+ENVIRONMENT = "../../environment.yml"
+
+
 wildcard_constraints:
     variant="[^/]+",
 
 
-def train_rule_name(experiment):
-    return "train_" + experiment.replace("-", "_")
+def rule_name(stage, experiment):
+    return f"{stage}_{experiment.replace('-', '_')}"
 
 
 def variant_runs(experiment, variant):
@@ -86,26 +91,49 @@ def variant_runs(experiment, variant):
 
 
 def all_run_metrics():
-    return [f"{path}/metrics.json" for path in RUNS]
+    return [f"{path}/{METRICS}" for path in RUNS]
 
 
 def train_inputs(experiment, variant):
-    family = variant_runs(experiment, variant)[0].family
-    if family in CORPUS_FAMILIES:
-        return [CORPUS]
-    return [DATA] if reads_fashion_mnist(family) else []
+    data = variant_runs(experiment, variant)[0].family.data
+    return {"fashion-mnist": [DATA], "corpus": [CORPUS], None: []}[data]
+
+
+def experiment_files(experiment, seeds):
+    """What each training job of the experiment leaves per seed (its rule's outputs): the run
+    files, and outputs.pt for families that leave images for scoring and the report."""
+    families = {run.family for run in RUNS.values() if run.experiment == experiment}
+    leave = {family.leaves_outputs for family in families}
+    if len(leave) > 1:
+        raise WorkflowError(f"dlrepro: experiment '{experiment}' mixes model families that leave "
+                            f"outputs.pt and families that do not ({sorted(f.name for f in families)}): "
+                            "split it into two experiments")
+    names = [METRICS, INFO, *([OUTPUTS] if leave == {True} else [])]
+    return {name.split(".")[0]: [f"{run_dir(experiment, '{variant}', s)}/{name}" for s in seeds]
+            for name in names}
 
 
 def is_image_experiment(experiment):
-    return any(run.family in IMAGE_FAMILIES for run in RUNS.values() if run.experiment == experiment)
+    return any(run.family.scored for run in RUNS.values() if run.experiment == experiment)
 
 
 def score_file(run):
-    return f"results/scores/{run.experiment}/{run.variant}/seed{run.seed}.json"
+    return score_path(run.experiment, run.variant, run.seed)
 
 
 def all_score_files():
-    return [score_file(run) for run in RUNS.values() if run.family in IMAGE_FAMILIES]
+    return [score_file(run) for run in RUNS.values() if run.family.scored]
+
+
+def report_figure_inputs():
+    """The outputs.pt files the report draws image figures from: each variant's lowest seed,
+    in the experiments that show images."""
+    lowest = {}
+    for run in RUNS.values():
+        if EXPERIMENTS[run.experiment].images and run.family.leaves_outputs:
+            key = (run.experiment, run.variant)
+            lowest[key] = min(lowest.get(key, run.seed), run.seed)
+    return [str(RunFolder.of(e, v, seed).outputs_file) for (e, v), seed in lowest.items()]
 
 
 def determinism_run():

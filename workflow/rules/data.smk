@@ -9,7 +9,12 @@ localrules:
 # The folder is not a param: any folder whose files pass the checksums gives the same tensor, so
 # pointing data/fashion_mnist_dir elsewhere re-runs nothing (the folder was checked at parse time
 # by common.smk, and reaches the command through the environment).
-os.environ["DLREPRO_FASHION_MNIST_DIR"] = config["data"]["fashion_mnist_dir"]
+FASHION_MNIST_DIR = config["data"]["fashion_mnist_dir"]
+os.environ["DLREPRO_FASHION_MNIST_DIR"] = FASHION_MNIST_DIR
+
+
+envvars:   # passed on to jobs on other machines too
+    "DLREPRO_FASHION_MNIST_DIR",
 
 
 rule prepare_data:
@@ -19,6 +24,8 @@ rule prepare_data:
         download="--download" if config["data"]["download"] else "",
     log:
         "results/logs/prepare_data.log",
+    conda:
+        ENVIRONMENT
     shell:
         'dlrepro prepare-data --dir "$DLREPRO_FASHION_MNIST_DIR" {params.download} --out {output} 2> {log}'
 
@@ -27,13 +34,15 @@ rule prepare_data:
 rule prepare_corpus:
     output:
         corpus=CORPUS,
-        description=CORPUS + ".json",
+        description=f"{CORPUS}.json",
     params:
         sources=" ".join(config["word2vec_corpus"]["sources"]),
         path=f"--path {config['word2vec_corpus']['path']}" if config["word2vec_corpus"]["path"] else "",
         wordnet=config["word2vec_corpus"]["wordnet_dir"],
     log:
         "results/logs/prepare_corpus.log",
+    conda:
+        ENVIRONMENT
     shell:
         "dlrepro prepare-corpus --sources {params.sources} {params.path} "
         "--wordnet-dir {params.wordnet:q} --out {output.corpus} 2> {log}"
@@ -50,13 +59,17 @@ rule prefetch:
     output:
         "results/assets.json",
     params:
-        fetch=(
-            ""
-            if config["metrics"]["lpips"] == "off"
-            else f"dlrepro fetch-weights --torch-home {TORCH_HOME} "
-            + ("" if config["metrics"]["lpips"] == "required" else "--optional ")
-            + "&& "
-        ),
+        # lpips: off -> no weights; auto -> a failed download is only a warning; required -> an error
+        fetch={
+            "off": "",
+            "auto": f"dlrepro fetch-weights --torch-home {TORCH_HOME} --optional && ",
+            "required": f"dlrepro fetch-weights --torch-home {TORCH_HOME} && ",
+        }[config["metrics"]["lpips"]],
         torch_home=TORCH_HOME if config["metrics"]["lpips"] != "off" else "",
+    log:
+        "results/logs/prefetch.log",
+    conda:
+        ENVIRONMENT
     shell:
-        "{params.fetch}dlrepro manifest {input:q} --torch-home '{params.torch_home}' --out {output}"
+        "({params.fetch}dlrepro manifest {input:q} --torch-home '{params.torch_home}' --out {output}) "
+        "2> {log:q}"

@@ -4,8 +4,10 @@ localrules:
 
 rule report:
     input:
-        rules.aggregate.output,
+        tables=rules.aggregate.output,
         determinism=["results/determinism.json"] if determinism_run() else [],
+        # the image figures are drawn from these (each variant's lowest seed)
+        figures=report_figure_inputs(),
     output:
         "report/index.html",
     params:
@@ -13,6 +15,8 @@ rule report:
         config_hash=CONFIG_HASH,
     log:
         "results/logs/report.log",
+    conda:
+        ENVIRONMENT
     shell:
-        "dlrepro report --tables results/tables --out {output} {params.determinism} "
-        "--config-hash {params.config_hash} --runs results/runs 2> {log:q}"
+        "dlrepro report --tables {input.tables:q} --out {output} {params.determinism} "
+        "--config-hash {params.config_hash} --figures {input.figures:q} 2> {log:q}"

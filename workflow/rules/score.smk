@@ -9,17 +9,20 @@ rule feature_classifier:
     input:
         DATA,
     output:
-        metrics=f"{FEATURE_CLASSIFIER_DIR}/metrics.json",
+        **FEATURE_CLASSIFIER_FILES,
     params:
         spec=json.dumps(FEATURE_CLASSIFIER.spec(config), sort_keys=True),
+        folder=lambda w, output: os.path.dirname(output.metrics),
         gpu_slots=config["slots_per_gpu"],
     log:
         "results/logs/feature_classifier.log",
     threads: config["threads_per_run"]
     resources:
         gpu_slots=1 if config["device"] != "cpu" else 0,
+    conda:
+        ENVIRONMENT
     shell:
-        "dlrepro train --spec {params.spec:q} --out {FEATURE_CLASSIFIER_DIR} --data {input} "
+        "dlrepro train --spec {params.spec:q} --out {params.folder:q} --data {input} "
         "--gpu-slots {params.gpu_slots} 2> {log:q}"
 
 
@@ -29,24 +32,29 @@ for _experiment, _seeds in SEEDS.items():
 
     rule:
         name:
-            "score_" + _experiment.replace("-", "_")
+            rule_name("score", _experiment)
         input:
-            runs=[f"results/runs/{_experiment}/{{variant}}/seed{s}/metrics.json" for s in _seeds],
+            runs=[f"{run_dir(_experiment, '{variant}', s)}/{METRICS}" for s in _seeds],
+            outputs=[f"{run_dir(_experiment, '{variant}', s)}/{OUTPUTS}" for s in _seeds],
             classifier=rules.feature_classifier.output.metrics,
             data=DATA,
             # new or replaced LPIPS weights re-score (and only the scoring re-runs)
             lpips=[LPIPS.file] if LPIPS.available else [],
         output:
-            [f"results/scores/{_experiment}/{{variant}}/seed{s}.json" for s in _seeds],
+            [score_path(_experiment, "{variant}", s) for s in _seeds],
         params:
             runs=lambda w, input: [os.path.dirname(m) for m in input.runs],
+            classifier=lambda w, input: os.path.dirname(input.classifier),
+            torch_home=TORCH_HOME,
             lpips=config["metrics"]["lpips"],
             lpips_size=config["metrics"]["lpips_size"],
         log:
             f"results/logs/score/{_experiment}/{{variant}}.log",
         threads: config["threads_per_run"]
+        conda:
+            ENVIRONMENT
         shell:
             "dlrepro score --runs {params.runs:q} --out {output:q} "
-            "--classifier {FEATURE_CLASSIFIER_DIR} --data {input.data} "
-            "--torch-home {TORCH_HOME:q} --lpips {params.lpips} --lpips-size {params.lpips_size} "
-            "2> {log:q}"
+            "--classifier {params.classifier:q} --data {input.data} "
+            "--torch-home {params.torch_home:q} --lpips {params.lpips} "
+            "--lpips-size {params.lpips_size} 2> {log:q}"

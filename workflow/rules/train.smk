@@ -6,15 +6,15 @@ for _experiment, _seeds in SEEDS.items():
 
     rule:
         name:
-            train_rule_name(_experiment)
+            rule_name("train", _experiment)
         input:
             data=lambda w, e=_experiment: train_inputs(e, w.variant),
         output:
-            metrics=[f"results/runs/{_experiment}/{{variant}}/seed{s}/metrics.json" for s in _seeds],
-            run=[f"results/runs/{_experiment}/{{variant}}/seed{s}/run.json" for s in _seeds],
+            **experiment_files(_experiment, _seeds),
         params:
             specs=lambda w, e=_experiment: json.dumps(
                 [run.spec(config) for run in variant_runs(e, w.variant)], sort_keys=True),
+            folders=lambda w, output: [os.path.dirname(m) for m in output.metrics],
             data=DATA,
             corpus=CORPUS,
             gpu_slots=config["slots_per_gpu"],
@@ -23,15 +23,16 @@ for _experiment, _seeds in SEEDS.items():
         threads: config["threads_per_run"]
         resources:
             gpu_slots=1 if config["device"] != "cpu" else 0,
+        conda:
+            ENVIRONMENT
         shell:
-            "dlrepro train --spec {params.specs:q} --root results/runs --data {params.data} "
-            "--corpus {params.corpus} "
-            "--gpu-slots {params.gpu_slots} 2> {log:q}"
+            "dlrepro train --spec {params.specs:q} --out {params.folders:q} --data {params.data} "
+            "--corpus {params.corpus} --gpu-slots {params.gpu_slots} 2> {log:q}"
 
 
 rule determinism:
     input:
-        reference=lambda w: f"{determinism_run().path}/metrics.json",
+        reference=lambda w: f"{determinism_run().path}/{METRICS}",
         data=DATA,
     output:
         "results/determinism.json",
@@ -43,6 +44,8 @@ rule determinism:
     threads: config["threads_per_run"]
     resources:
         gpu_slots=1 if config["device"] != "cpu" else 0,
+    conda:
+        ENVIRONMENT
     shell:
         "dlrepro determinism --spec {params.spec:q} --reference {input.reference:q} "
         "--data {input.data} --gpu-slots {params.gpu_slots} --result {output} --quiet 2> {log:q}"

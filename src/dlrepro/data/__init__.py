@@ -1,11 +1,16 @@
 """Data sets as tensors on the training device, split by seed."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
 from dlrepro.data.fashion_mnist import MEAN, STD
+
+# The prepared inputs (built by the data rules, read by training and scoring jobs).
+FASHION_MNIST = "results/data/fashion-mnist.pt"
+CORPUS = "results/data/corpus.txt"
 
 
 @dataclass
@@ -49,11 +54,16 @@ def split_fashion_mnist(cache: dict, split_seed: int, validation_size: int,
     }
 
 
-def run_splits(spec: dict, cache: dict, device, standardise: bool = True) -> dict[str, Split]:
-    """The split of one run: its seed and experiment pick the permutation, its settings the sizes."""
-    from dlrepro.train.seeding import derive_seed
 
-    data = spec["data"]
-    return split_fashion_mnist(cache, derive_seed(spec["seed"], spec["experiment"], "split"),
-                               data["validation_size"], spec["settings"]["train_size"],
-                               data["test_size"], device, standardise)
+@dataclass
+class Inputs:
+    """The prepared inputs a training job may read; Fashion-MNIST is loaded once per job."""
+    data: str | Path = FASHION_MNIST
+    corpus: str | Path = CORPUS
+    _cache: dict | None = field(default=None, repr=False)
+
+    def fashion_mnist(self) -> dict:
+        if self._cache is None:
+            from dlrepro.data.fashion_mnist import load_cache
+            self._cache = load_cache(self.data)
+        return self._cache

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlrepro.errors import DataError  # noqa: F401  (raised here; the class lives in errors)
 from dlrepro.io import atomic_torch_save
 
 # sha256 of the decompressed idx files (zalandoresearch/fashion-mnist, as shipped by Debian).
@@ -34,10 +35,6 @@ INSTALL_HINT = (
     "or point config key 'data/fashion_mnist_dir' at a folder holding the four idx files\n"
     "(train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], "
     "t10k-labels-idx1-ubyte[.gz]),\nor, on a machine with internet, set 'data/download: true'.")
-
-
-class DataError(RuntimeError):
-    """Missing or corrupt data, with the fix in the message."""
 
 
 def find_file(folder: Path, stem: str) -> Path:

@@ -15,7 +15,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from dlrepro.data.fashion_mnist import DataError
+from dlrepro.errors import DataError
 from dlrepro.io import atomic_write_text, write_json
 
 WIKI_FILE = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"

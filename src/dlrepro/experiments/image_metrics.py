@@ -1,77 +1,29 @@
-"""image-metrics: distort test images in known ways and let the scoring stage rate each version.
+"""Experiment `image-metrics`: PSNR, SSIM and LPIPS on known distortions."""
+from dlrepro.experiments import Check, Experiment, Plot
 
-Distortions (note 004 asks what PSNR, SSIM and LPIPS each see): Gaussian noise σ (clipped to
-[0, 1]), Gaussian blur σ in pixels, a shift by k pixels (right and down, zeros enter: the
-background is black), JPEG at a quality. Each seed draws its own images and noise. The run
-writes outputs.pt with one (original, distorted) pair set per distortion and strength; the
-scoring stage does the measuring, like for every other image run.
-"""
-from __future__ import annotations
-
-import io
-import time
-from pathlib import Path
-
-import numpy as np
-import torch
-from PIL import Image
-
-from dlrepro.io import atomic_torch_save, atomic_write_bytes
-from dlrepro.provenance import device_description
-from dlrepro.runfiles import write_run
-from dlrepro.train.seeding import derive_seed
-
-
-def distort(images: torch.Tensor, kind: str, strength, generator: torch.Generator) -> torch.Tensor:
-    """images: N x 1 x H x W in [0, 1] on the CPU."""
-    if kind == "noise":
-        return (images + strength * torch.randn(images.shape, generator=generator)).clip(0, 1)
-    if kind == "blur":
-        from skimage.filters import gaussian
-        return torch.from_numpy(np.stack([gaussian(im[0].numpy().astype(np.float64), sigma=strength,
-                                                   mode="constant", preserve_range=True)
-                                          for im in images])[:, None]).float()
-    if kind == "shift":
-        shifted = torch.zeros_like(images)
-        shifted[..., strength:, strength:] = images[..., :-strength, :-strength]
-        return shifted
-    if kind == "jpeg":
-        out = []
-        for im in images:
-            buffer = io.BytesIO()
-            Image.fromarray((im[0].numpy() * 255).round().astype(np.uint8)).save(
-                buffer, format="JPEG", quality=int(strength))
-            out.append(np.asarray(Image.open(buffer), dtype=np.float32) / 255.0)
-        return torch.from_numpy(np.stack(out))[:, None]
-    raise ValueError(f"unknown distortion '{kind}'")
-
-
-def set_name(kind: str, strength) -> str:
-    return f"{kind}={strength}"
-
-
-def run(spec: dict, out_dir: str | Path, cache: dict) -> dict:
-    from dlrepro.report.plots import image_rows
-
-    tic = time.perf_counter()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    seed, experiment = spec["seed"], spec["experiment"]
-    generator = torch.Generator().manual_seed(derive_seed(seed, experiment, "images"))
-    test = cache["test_images"][:spec["data"]["test_size"]]
-    pick = torch.randperm(len(test), generator=generator)[:spec["score_images"]]
-    originals = test[pick].float().div(255.0)[:, None]
-    pairs, grid = {}, {}
-    for kind, strengths in spec["settings"]["distortions"].items():
-        row = [originals[0]]
-        for strength in strengths:
-            distorted = distort(originals, kind, strength, generator)
-            pairs[set_name(kind, strength)] = (originals, distorted)
-            row.append(distorted[0])
-        grid[f"original; {kind} {', '.join(map(str, strengths))}"] = row
-    atomic_torch_save({"pairs": pairs, "samples": {}, "sample_labels": {}}, out_dir / "outputs.pt")
-    atomic_write_bytes(out_dir / "figure_grid.png", image_rows(grid, size=1.0))
-    metrics = {"status": "ok", "n_images": len(originals), "n_sets": len(pairs)}
-    write_run(out_dir, spec, metrics, None, device_description(torch.device("cpu")),
-              {"train_seconds": time.perf_counter() - tic, "epoch_seconds": float("nan")})
-    return metrics
+EXPERIMENT = Experiment(
+    id="image-metrics", title="PSNR, SSIM and LPIPS on known distortions", notes="note 004",
+    claim="PSNR = 10·log10(s²/MSE) compares pixels; SSIM = luminance · contrast · structure compares"
+          " local statistics; LPIPS (deep features) tracks human perception best — for example a"
+          " 1-pixel shift, barely visible, costs much PSNR but little LPIPS.",
+    setting="Test images (a different random set per seed) under Gaussian noise, Gaussian blur, a shift"
+            " by 1–2 px and JPEG compression at several strengths; each version scored against its"
+            " original by our batched PSNR/SSIM (checked against scikit-image on every set) and LPIPS"
+            " (v0.1, AlexNet; grey repeated to 3 channels, in [−1, 1]). AlexNet cannot take 28×28"
+            " images, so they are upsampled (bilinear): the report uses 64×64, the patch size LPIPS"
+            " was calibrated on; every set is also scored at 32×32, the smallest size AlexNet takes,"
+            " and the second figure shows whether the ranking of the distortions depends on it.",
+    checks=[Check("batched PSNR equals scikit-image's (max |difference| < 1e-4 dB)",
+                  "psnr_vs_skimage_max_abs_diff", {}, expect="less", threshold=1e-4),
+            Check("batched SSIM equals scikit-image's (max |difference| < 1e-4)",
+                  "ssim_vs_skimage_max_abs_diff", {}, expect="less", threshold=1e-4),
+            Check("PSNR rates a 1-px shift as worse than Gaussian noise σ = 0.1", "psnr/shift=1", {},
+                  metric_b="psnr/noise=0.1", expect="less"),
+            Check("LPIPS rates the 1-px shift as closer to the original than the noise σ = 0.1",
+                  "lpips/shift=1", {}, metric_b="lpips/noise=0.1", expect="less")],
+    plots=[Plot("distortion_curves"), Plot("lpips_sizes")],
+    table_metrics=["psnr_vs_skimage_max_abs_diff", "ssim_vs_skimage_max_abs_diff", "psnr/shift=1",
+                   "psnr/noise=0.1", "lpips/shift=1", "lpips/noise=0.1", "lpips@32/shift=1",
+                   "lpips@32/noise=0.1"],
+    images=True,
+    position=13)

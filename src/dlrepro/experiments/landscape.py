@@ -1,83 +1,25 @@
-"""2-D toy loss surfaces: how optimizers move through a ravine, a plateau and a local minimum.
+"""Experiment `landscape`: Optimizers on toy loss surfaces."""
+from dlrepro.experiments import Check, Experiment, Plot
 
-ravine:  f = x^2/2 + 10 y^2                 (curvatures 1 and 20: an ill-conditioned bowl)
-plateau: f = -exp(-|p - (2,0)|^2) - 0.6 exp(-|p - (-2,0)|^2 / 0.5) + 1
-         (global minimum near (2,0), local minimum near (-2,0), an almost flat plateau far away)
-Each run starts from every point of `starts`, jittered by the seed, and takes `steps` steps.
-"""
-from __future__ import annotations
-
-import time
-
-import pandas as pd
-import torch
-
-from dlrepro.runfiles import write_run
-from dlrepro.train.optim import build_optimizer
-from dlrepro.train.seeding import derive_seed
-
-GLOBAL_MINIMUM = {"ravine": (0.0, 0.0), "plateau": (2.0, 0.0)}
-
-
-def surface_fn(name: str):
-    if name == "ravine":
-        return lambda p: 0.5 * p[..., 0] ** 2 + 10.0 * p[..., 1] ** 2
-    if name == "plateau":
-        def plateau(p):
-            to_global = (p[..., 0] - 2.0) ** 2 + p[..., 1] ** 2
-            to_local = (p[..., 0] + 2.0) ** 2 + p[..., 1] ** 2
-            return 1.0 - torch.exp(-to_global) - 0.6 * torch.exp(-to_local / 0.5)
-        return plateau
-    raise ValueError(f"unknown surface '{name}'")
-
-
-def minimum_value(name: str) -> float:
-    """f* found numerically on a fine grid (the plateau's minimum is not exactly at (2,0))."""
-    f = surface_fn(name)
-    axis = torch.linspace(-6, 6, 2401, dtype=torch.float64)
-    grid = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), dim=-1)
-    return float(f(grid).min())
-
-
-def descend(f, start, settings, tolerance: float, f_star: float):
-    """Trajectory rows and the first step at which f - f* < tolerance (None if never)."""
-    point = torch.tensor(start, dtype=torch.float64, requires_grad=True)
-    optimizer = build_optimizer(settings, [point])
-    rows, reached = [], None
-    for step in range(settings["steps"] + 1):
-        value = f(point)
-        rows.append((step, *point.detach().tolist(), value.item()))
-        if reached is None and value.item() - f_star < tolerance:
-            reached = step
-        if step == settings["steps"]:
-            break
-        optimizer.zero_grad()
-        value.backward()
-        optimizer.step()
-    return rows, reached
-
-
-def run(spec: dict, out_dir) -> dict:
-    settings = spec["settings"]
-    tic = time.perf_counter()
-    f = surface_fn(settings["surface"])
-    f_star = minimum_value(settings["surface"])
-    jitter = torch.Generator().manual_seed(derive_seed(spec["seed"], spec["experiment"], "start"))
-    frames, metrics = [], {"status": "ok", "f_star": f_star}
-    for i, start in enumerate(settings["starts"]):
-        offset = (torch.rand(2, generator=jitter, dtype=torch.float64) - 0.5) * 2
-        point = (torch.tensor(start, dtype=torch.float64) + settings["start_jitter"] * offset)
-        rows, reached = descend(f, point.tolist(), settings, settings["tolerance"], f_star)
-        frame = pd.DataFrame(rows, columns=["step", "x", "y", "f"]).assign(start=i)
-        frames.append(frame)
-        final = frame.iloc[-1]
-        gx, gy = GLOBAL_MINIMUM[settings["surface"]]
-        metrics[f"reached/{i}"] = reached is not None
-        # Never reaching the tolerance counts as steps + 1, so the column stays numeric.
-        metrics[f"steps_to_tol/{i}"] = reached if reached is not None else settings["steps"] + 1
-        metrics[f"final_gap/{i}"] = float(final["f"] - f_star)
-        metrics[f"final_distance/{i}"] = float(((final["x"] - gx) ** 2 + (final["y"] - gy) ** 2) ** 0.5)
-    history = pd.concat(frames, ignore_index=True)
-    write_run(out_dir, spec, metrics, history, "cpu (float64, 2 parameters)",
-              {"train_seconds": time.perf_counter() - tic})
-    return metrics
+EXPERIMENT = Experiment(
+    id="landscape", title="Optimizers on toy loss surfaces", notes="note 000 §1, §8",
+    claim="Plateaus and local optima trap gradient descent; momentum speeds it through an"
+          " ill-conditioned ravine; RMSProp and Adam rescale each axis and so cross flat regions.",
+    setting="Two 2-D surfaces: a ravine f = x²/2 + 10y² and a surface with a global minimum near (2, 0),"
+            " a local minimum near (−2, 0) and a nearly flat plateau far away. Start 0 = (5, 3) (on the"
+            " plateau), start 1 = (−3, 0.5) (beside the local minimum), both jittered by the seed; same"
+            " learning rate for every optimizer.",
+    checks=[Check("ravine: momentum reaches f − f* < tolerance in fewer steps than plain GD",
+                  "steps_to_tol/0", {"surface": "ravine", "optimizer": "momentum"},
+                  {"surface": "ravine", "optimizer": "sgd"}, expect="less"),
+            Check("plateau: Adam ends closer to the global minimum than plain GD",
+                  "final_distance/0", {"surface": "plateau", "optimizer": "adam"},
+                  {"surface": "plateau", "optimizer": "sgd"}, expect="less"),
+            Check("plateau: RMSProp ends closer to the global minimum than plain GD",
+                  "final_distance/0", {"surface": "plateau", "optimizer": "rmsprop"},
+                  {"surface": "plateau", "optimizer": "sgd"}, expect="less"),
+            Check("GD started beside the local minimum stays trapped (final f − f* > 0.1)",
+                  "final_gap/1", {"surface": "plateau", "optimizer": "sgd"}, threshold=0.1)],
+    plots=[Plot("trajectories")],
+    table_metrics=["steps_to_tol/0", "steps_to_tol/1", "final_distance/0", "final_gap/1"],
+    position=2)

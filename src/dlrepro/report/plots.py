@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from dlrepro.experiments.catalog import TUNE_BY  # noqa: E402
+from dlrepro.analysis.verdict import TUNE_BY  # noqa: E402
 from dlrepro.metrics.stats import mean_ci  # noqa: E402
 
 DPI = 110
@@ -158,7 +158,7 @@ def layer_profile(history: pd.DataFrame, runs: pd.DataFrame, prefix: str, epoch=
 def trajectories(history: pd.DataFrame, runs: pd.DataFrame) -> bytes:
     import torch
 
-    from dlrepro.experiments.landscape import surface_fn
+    from dlrepro.families.surface import surface_fn
 
     surfaces = list(dict.fromkeys(runs["axis.surface"]))
     optimizers = list(dict.fromkeys(runs["axis.optimizer"]))
@@ -326,6 +326,15 @@ def quality_vs_time(runs: pd.DataFrame, quality: str = "ws353_spearman",
 PLOTTERS = {"curves": curves, "bars": bars, "lr_sensitivity": lr_sensitivity,
             "layer_profile": layer_profile, "trajectories": trajectories,
             "quality_vs_time": quality_vs_time}
+
+
+def run_figure(figure: dict) -> bytes | None:
+    """A figure whose data a run left in its outputs.pt (see train/generative.py)."""
+    if figure["kind"] == "image_rows":
+        return image_rows(figure["rows"], size=figure.get("size", 0.75))
+    if figure["kind"] == "latent_scatter":
+        return latent_scatter(figure["codes"], figure["labels"])
+    return None
 
 
 def draw(kind: str, options: dict, history: pd.DataFrame, runs: pd.DataFrame,

@@ -13,10 +13,12 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from dlrepro.experiments.catalog import CATALOG, __doc__ as CATALOG_DOC, verdict
+from dlrepro.analysis.verdict import RULE, verdict
+from dlrepro.experiments import EXPERIMENTS
 from dlrepro.io import atomic_write_text, read_json
 from dlrepro.provenance import versions
 from dlrepro.report import plots
+from dlrepro.runfolder import RunFolder, run_key
 
 
 def _read(tables: Path, name: str) -> pd.DataFrame:
@@ -81,34 +83,40 @@ def _b64(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def _extra_table(tables: Path, name: str) -> pd.DataFrame:
-    """A per-run table as shown: neighbour lists one line per word, others as they are."""
+def _extra_table(tables: Path, name: str, pivot: tuple[str, str, str] | None) -> pd.DataFrame:
+    """A per-run table of each variant's lowest seed, as is or pivoted: (row key, order,
+    value) -> one line per variant, one column per key, the values joined in order."""
     table = _read(tables, name)
     if table.empty:
         return table
     table = table[table["seed"] == table.groupby("variant")["seed"].transform("min")]
-    if name == "neighbours":
-        table = (table.sort_values("rank").groupby(["variant", "word"], sort=False)["neighbour"]
-                 .agg(", ".join).unstack("word").reset_index())
-        return table
+    if pivot:
+        key, order, value = pivot
+        return (table.sort_values(order).groupby(["variant", key], sort=False)[value]
+                .agg(", ".join).unstack(key).reset_index())
     return table.drop(columns=["experiment", "variant", "seed"], errors="ignore")
 
 
-def _image_figures(runs_root: Path | None, exp_runs: pd.DataFrame) -> list[dict]:
-    """Each variant's figure_*.png, from its lowest seed's run folder."""
-    if runs_root is None:
-        return []
-    titles = {"grid": "images", "latent": "latent space (test images)",
-              "interpolation": "interpolations in latent space"}
+FIGURE_TITLES = {"grid": "images", "latent": "latent space (test images)",
+                 "interpolation": "interpolations in latent space"}
+
+
+def _image_figures(figure_files: dict, exp_runs: pd.DataFrame) -> list[dict]:
+    """Each variant's image figures, drawn from its lowest seed's outputs.pt."""
     blocks = []
     for variant, group in exp_runs.groupby("variant", sort=False):
         seed = int(group["seed"].min())
-        folder = runs_root / group["experiment"].iloc[0] / variant / f"seed{seed}"
-        figures = [{"title": titles.get(path.stem[7:], path.stem[7:]), "src": _b64(path.read_bytes())}
-                   for name in titles for path in [folder / f"figure_{name}.png"] if path.exists()]
+        path = figure_files.get((group["experiment"].iloc[0], variant, seed))
+        if path is None:
+            continue
+        drawn = {name: plots.run_figure(figure)
+                 for name, figure in RunFolder(path.parent).outputs().get("figures", {}).items()}
+        figures = [{"title": FIGURE_TITLES.get(name, name), "src": _b64(png)}
+                   for name, png in drawn.items() if png is not None]
         if figures:
             blocks.append({"variant": variant, "seed": seed, "figures": figures})
     return blocks
+
 
 
 def _lpips_banner(scoring: pd.DataFrame) -> dict | None:
@@ -131,12 +139,15 @@ def _lpips_weights(scoring: pd.DataFrame) -> list[str]:
 
 
 def build_context(tables: Path, determinism: str | None, config_hash: str,
-                  runs_root: Path | None = None) -> dict:
+                  figure_files=()) -> dict:
+    """What the template shows. `figure_files`: the outputs.pt files of the runs whose image
+    figures are drawn (each variant's lowest seed)."""
+    figure_files = {run_key(path): Path(path) for path in figure_files}
     runs, variants, paired = _read(tables, "runs"), _read(tables, "variants"), _read(tables, "paired")
     history, checks = _read(tables, "history"), _read(tables, "checks")
     image_scores, scoring = _read(tables, "image_scores"), _read(tables, "scoring")
     sections = []
-    for experiment in CATALOG:
+    for experiment in EXPERIMENTS:
         exp_runs = runs[runs["experiment"] == experiment.id] if len(runs) else runs
         if exp_runs.empty:
             continue
@@ -147,7 +158,8 @@ def build_context(tables: Path, determinism: str | None, config_hash: str,
         drawn = [plots.draw(p.kind, p.options, exp_history, exp_runs, exp_scores)
                  for p in experiment.plots]
         figures = [_b64(png) for png in drawn if png is not None]
-        extra = _extra_table(tables, experiment.extra_table[0]) if experiment.extra_table else pd.DataFrame()
+        extra = (_extra_table(tables, experiment.extra_table[0], experiment.extra_table_pivot)
+                 if experiment.extra_table else pd.DataFrame())
         sections.append({
             "id": experiment.id, "title": experiment.title, "notes": experiment.notes,
             "claim": experiment.claim, "setting": experiment.setting,
@@ -160,7 +172,7 @@ def build_context(tables: Path, determinism: str | None, config_hash: str,
             "extra_title": experiment.extra_table[1] if experiment.extra_table else "",
             "extra": [{k: fmt(v, 10) if isinstance(v, float) else v for k, v in row.items()}
                       for row in extra.to_dict("records")],
-            "images": _image_figures(runs_root, exp_runs) if experiment.images else [],
+            "images": _image_figures(figure_files, exp_runs) if experiment.images else [],
             "n_runs": len(exp_runs),
             "seconds": fmt(float(exp_runs["train_seconds"].sum()), 3),
         })
@@ -173,7 +185,7 @@ def build_context(tables: Path, determinism: str | None, config_hash: str,
         "lpips_banner": _lpips_banner(scoring),
         "lpips_weights": _lpips_weights(scoring),
         "classifier_acc": fmt(float(classifier_acc.iloc[0])) if len(classifier_acc) else None,
-        "rule": CATALOG_DOC.split("Verdict rule (written in the report too):")[1].strip(),
+        "rule": RULE,
         "provenance": {
             "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "versions": versions(),
@@ -190,10 +202,9 @@ def build_context(tables: Path, determinism: str | None, config_hash: str,
 
 
 def render(tables: str | Path, out: str | Path, determinism: str | None = None,
-           config_hash: str = "", runs_root: str | Path | None = None) -> None:
+           config_hash: str = "", figure_files=()) -> None:
     env = Environment(loader=PackageLoader("dlrepro", "report/templates"),
                       autoescape=select_autoescape(["html", "j2"]))
-    context = build_context(Path(tables), determinism, config_hash,
-                            Path(runs_root) if runs_root else None)
+    context = build_context(Path(tables), determinism, config_hash, figure_files)
     html = env.get_template("index.html.j2").render(**context)
     atomic_write_text(out, html)

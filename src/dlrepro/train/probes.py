@@ -11,11 +11,15 @@ import torch
 import torch.nn.functional as F
 
 from dlrepro.data import Split
-from dlrepro.models import weight_layers
 
 PROBE_EXAMPLES = 1024   # batch for gradient norms and activation statistics
 NOISE_DRAWS = 8         # minibatch gradients per gradient-noise estimate
 CHUNK = 4096
+
+
+def weight_layers(model) -> list[torch.nn.Module]:
+    """Layers with weights, input to output: the 'layers' of per-layer gradient norms."""
+    return [m for m in model.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
 
 
 def _flat_grad(model) -> torch.Tensor:

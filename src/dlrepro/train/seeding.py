@@ -32,7 +32,7 @@ def enable_determinism() -> None:
 
 def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
-        from dlrepro.config import ConfigError
+        from dlrepro.errors import ConfigError
         raise ConfigError("config key 'device' is 'cuda' but no CUDA device is visible here; "
                           "use 'auto' or 'cpu'")
     if name == "auto":

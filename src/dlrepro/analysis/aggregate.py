@@ -5,7 +5,7 @@ variants  per (experiment, variant, metric): n, mean, std, 95% CI over seeds
 paired    per ablation axis: each value minus the axis's first (baseline) value, same seed and
           same other axes, with the CI of the paired difference
 history   every epoch (or step) of every run
-checks    the verdict checks of each experiment (see dlrepro.experiments.catalog)
+checks    the verdict checks of each experiment (see dlrepro.analysis.verdict)
 <name>    any other per-run CSV (for example backprop's gradients table)
 image_scores, scoring   from the scoring stage (results/scores): one row per scored image set,
           and per run which LPIPS weights were used; its metrics join the runs table
@@ -19,38 +19,24 @@ from pathlib import Path
 import pandas as pd
 
 from dlrepro.config import format_value
-from dlrepro.data.fashion_mnist import DataError
-from dlrepro.io import read_json
+from dlrepro.io import _UMASK
 from dlrepro.metrics.stats import mean_ci, paired_difference
+from dlrepro.runfolder import RunFolder, run_key
 
 KEYS = ["experiment", "variant", "seed"]
 TIMINGS = ["train_seconds", "epoch_seconds", "words_per_second"]
 
 
-def score_path(scores_root: str | Path, experiment: str, variant: str, seed: int) -> Path:
-    return Path(scores_root) / experiment / variant / f"seed{seed}.json"
-
-
-def _read_run_file(folder: Path, name: str, what: str = "run"):
-    """A run's JSON file; a missing or damaged one is named with the fix (delete and re-run)."""
-    path = folder / name
-    try:
-        return read_json(path)
-    except (OSError, ValueError) as err:
-        reason = "is missing" if isinstance(err, FileNotFoundError) else f"is damaged ({err})"
-        raise DataError(f"{what} '{folder}': '{path}' {reason}. Delete the folder '{folder}' and "
-                        "re-run snakemake: it is recomputed (other runs are kept).") from err
-
-
-def read_runs(run_dirs: list[str | Path], scores_root: str | Path | None = None
+def read_runs(run_dirs: list[str | Path], score_files: list[str | Path] = ()
               ) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
-    """(runs, history, extra tables, axes order per experiment) from the run folders."""
+    """(runs, history, extra tables, axes order per experiment) from the run folders and the
+    scoring stage's files."""
     rows, histories, extras, axes_order = [], [], {}, {}
+    scored_by_run = {run_key(path): Path(path) for path in score_files}
     for run_dir in run_dirs:
         run_dir = Path(run_dir)
-        if run_dir.name == "metrics.json":
-            run_dir = run_dir.parent
-        info, metrics = _read_run_file(run_dir, "run.json"), _read_run_file(run_dir, "metrics.json")
+        folder = RunFolder(run_dir.parent if run_dir.suffix == ".json" else run_dir)
+        info, metrics = folder.info(), folder.metrics()
         spec = info["spec"]
         key = {"experiment": spec["experiment"], "variant": spec["variant"], "seed": spec["seed"]}
         order = axes_order.setdefault(spec["experiment"], {})
@@ -60,9 +46,9 @@ def read_runs(run_dirs: list[str | Path], scores_root: str | Path | None = None
                 values.append(format_value(value))
         row = {**key, "status": metrics["status"],
                **{f"axis.{a}": format_value(v) for a, v in spec["axes"].items()}}
-        scored = score_path(scores_root, **key) if scores_root else None
-        if scored and scored.exists():
-            scores = _read_run_file(scored.parent, scored.name, what="score file")
+        scored = scored_by_run.get(tuple(key.values()))
+        if scored:
+            scores = RunFolder(scored.parent).read(scored.name, what="score file")
             metrics = {**metrics, **scores["metrics"]}
             extras.setdefault("image_scores", []).append(pd.DataFrame(scores["sets"]).assign(**key))
             extras.setdefault("scoring", []).append(pd.DataFrame([{
@@ -76,9 +62,9 @@ def read_runs(run_dirs: list[str | Path], scores_root: str | Path | None = None
         row["device"] = info["device"]
         row["git_commit"] = info["git_commit"]
         rows.append(row)
-        for csv in sorted(run_dir.glob("*.csv")):
-            frame = pd.read_csv(csv).assign(**key)
-            (histories if csv.stem == "history" else extras.setdefault(csv.stem, [])).append(frame)
+        for name, frame in folder.tables().items():
+            frame = frame.assign(**key)
+            (histories if name == "history" else extras.setdefault(name, [])).append(frame)
     runs = pd.DataFrame(rows)
     history = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame(columns=KEYS)
     return runs, history, {k: pd.concat(v, ignore_index=True) for k, v in extras.items()}, axes_order
@@ -140,8 +126,6 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> None:
     import tempfile
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    from dlrepro.io import _UMASK
-
     scratch = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
     os.chmod(scratch, 0o777 & ~_UMASK)    # mkdtemp makes it private; tables are for everyone
     try:
@@ -160,11 +144,11 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> None:
 
 
 def aggregate(run_dirs: list[str | Path], out_dir: str | Path,
-              scores_root: str | Path | None = None) -> dict[str, pd.DataFrame]:
-    from dlrepro.experiments.catalog import evaluate_checks
+              score_files: list[str | Path] = ()) -> dict[str, pd.DataFrame]:
+    from dlrepro.analysis.verdict import evaluate_checks
 
     out_dir = Path(out_dir)
-    runs, history, extras, axes_order = read_runs(run_dirs, scores_root)
+    runs, history, extras, axes_order = read_runs(run_dirs, score_files)
     tables = {"runs": runs, "variants": summarise_variants(runs),
               "paired": paired_differences(runs, axes_order), "history": history,
               **extras}

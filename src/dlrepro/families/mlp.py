@@ -1,7 +1,9 @@
 """Multi-layer perceptron on flattened 28x28 images; hidden=[] is softmax regression."""
 from torch import nn
 
-from dlrepro.models import make_activation
+from dlrepro.families import Family
+from dlrepro.families.layers import initialise, make_activation
+from dlrepro.families.settings import CLASSIFIER
 
 
 class MLP(nn.Module):
@@ -22,3 +24,9 @@ class MLP(nn.Module):
 
     def forward(self, x):
         return self.net(x)
+
+
+FAMILY = Family(
+    name="mlp", kind="classifier", data="fashion-mnist", settings=CLASSIFIER,
+    description="MLP classifier (hidden widths, activation, init, dropout, batch norm)",
+    build=lambda settings: initialise(MLP(settings), settings["init"], settings["activation"]))

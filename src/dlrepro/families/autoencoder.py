@@ -14,6 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dlrepro.families import Family
+from dlrepro.families.settings import GENERATIVE
+
 
 class Encoder(nn.Module):
     def __init__(self, latent: int):
@@ -64,7 +67,7 @@ class Autoencoder(nn.Module):
     def forward(self, x):
         return self.decoder(self.encoder(x))
 
-    # -- the generative-family protocol used by dlrepro.train.generative --------------------
+    # -- the generative protocol (dlrepro.train.generative) -----------------------------------
     def make_optimizers(self) -> dict:
         return {"model": torch.optim.Adam(self.parameters(), lr=self.settings["lr"],
                                           weight_decay=self.settings["weight_decay"])}
@@ -100,3 +103,12 @@ class Autoencoder(nn.Module):
         return {"pairs": pairs,
                 "samples": {"prior": self.decoder(prior), "fitted_gaussian": self.decoder(fitted)},
                 "grid": grid, "codes": codes, "decode": self.decoder}
+
+
+FAMILY = Family(
+    name="ae", kind="generative", data="fashion-mnist", scored=True, build=Autoencoder,
+    description="note 002's convolutional (denoising) autoencoder",
+    settings={**GENERATIVE,
+              "noise": {"description": "The noise factor of note 002's denoising autoencoder "
+                                       "(0 = plain AE).", "type": "number", "minimum": 0,
+                        "default": 0.0}})

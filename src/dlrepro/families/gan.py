@@ -10,6 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dlrepro.families import Family
+from dlrepro.families.settings import GENERATIVE
+
 CLASSES = 10
 
 
@@ -88,7 +91,7 @@ class GAN(nn.Module):
     def discriminate(self, images, y):
         return self.discriminator(self._condition(images, y)).squeeze(1)
 
-    # -- the generative-family protocol used by dlrepro.train.generative --------------------
+    # -- the generative protocol (dlrepro.train.generative) -----------------------------------
     def make_optimizers(self) -> dict:
         lr = self.settings["lr"]
         return {"discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=lr,
@@ -133,3 +136,21 @@ class GAN(nn.Module):
         return {"pairs": {}, "samples": {"samples": samples},
                 "sample_labels": {"samples": labels} if self.conditional else {},
                 "grid": grid, "codes": None, "decode": None}
+
+
+def derived_metrics(history) -> dict:
+    """The minimax game's opening: the discriminator's and generator's losses over epoch 1
+    (first logged chunk vs the end of the epoch)."""
+    early = history[(history["epoch"] > 0) & (history["epoch"] <= 1)]
+    if len(early) < 2:
+        return {}
+    return {"d_loss_early_change": float(early["train_d_loss"].iloc[-1] - early["train_d_loss"].iloc[0]),
+            "g_loss_early_change": float(early["train_g_loss"].iloc[-1] - early["train_g_loss"].iloc[0])}
+
+
+FAMILY = Family(
+    name="gan", kind="generative", data="fashion-mnist", scored=True, build=GAN,
+    derived_metrics=derived_metrics,
+    description="GAN: MLP, DCGAN or conditional (cgan)",
+    settings={**{k: v for k, v in GENERATIVE.items() if k != "weight_decay"},
+              "architecture": {"enum": ["mlp", "dcgan", "cgan"], "default": "mlp"}})

@@ -11,8 +11,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dlrepro.models.autoencoder import Decoder as ConvDecoder
-from dlrepro.models.autoencoder import Encoder as ConvEncoder
+from dlrepro.families import Family
+from dlrepro.families.autoencoder import Decoder as ConvDecoder
+from dlrepro.families.autoencoder import Encoder as ConvEncoder
+from dlrepro.families.settings import GENERATIVE
 
 
 def bce_sum(x_hat, x):
@@ -82,7 +84,7 @@ class VAE(nn.Module):
         kl = -0.5 * torch.sum(1 + log_var - mean.pow(2) - log_var.exp()) / len(x)
         return {"loss": recon + kl, "recon": recon, "kl": kl}
 
-    # -- the generative-family protocol used by dlrepro.train.generative --------------------
+    # -- the generative protocol (dlrepro.train.generative) -----------------------------------
     def make_optimizers(self) -> dict:
         return {"model": torch.optim.Adam(self.parameters(), lr=self.settings["lr"],
                                           weight_decay=self.settings["weight_decay"])}
@@ -107,3 +109,22 @@ class VAE(nn.Module):
                 "grid": {"original": x[:10], "reconstructed": recon[:10],
                          "prior samples": prior[:10]},
                 "codes": mean, "decode": self.decoder}
+
+
+def derived_metrics(history) -> dict:
+    """The KL term rises from ~0 at initialisation, then settles: both read off the test curve."""
+    kl = history["test_kl"].dropna().to_numpy()
+    metrics = {"kl_rise": float(kl[-1] - kl[0])}
+    if len(kl) >= 3:
+        metrics["kl_last_epoch_change"] = float(abs(kl[-1] - kl[-2]) / abs(kl[-1]))
+    return metrics
+
+
+FAMILY = Family(
+    name="vae", kind="generative", data="fashion-mnist", scored=True, build=VAE,
+    derived_metrics=derived_metrics,
+    description="variational autoencoder, note 002's MLP or a convolutional one",
+    settings={**GENERATIVE,
+              "architecture": {"enum": ["mlp", "conv"], "default": "mlp"},
+              "hidden": {"description": "MLP encoder/decoder hidden widths.", "type": "array",
+                         "default": [256, 256], "items": {"type": "integer", "minimum": 1}}})

@@ -5,7 +5,9 @@ smaller than an MLP of similar accuracy: that is the cnn-vs-mlp claim. (`hidden`
 """
 from torch import nn
 
-from dlrepro.models import make_activation
+from dlrepro.families import Family
+from dlrepro.families.layers import initialise, make_activation
+from dlrepro.families.settings import CLASSIFIER
 
 
 class CNN(nn.Module):
@@ -26,3 +28,9 @@ class CNN(nn.Module):
 
     def forward(self, x):
         return self.net(x)
+
+
+FAMILY = Family(
+    name="cnn", kind="classifier", data="fashion-mnist", settings=CLASSIFIER,
+    description="CNN classifier (two 3x3 conv blocks, channels)",
+    build=lambda settings: initialise(CNN(settings), settings["init"], settings["activation"]))

@@ -1,0 +1,1 @@
+"""From run folders to evidence: tidy tables (aggregate) and verdicts (verdict)."""

@@ -1,0 +1,16 @@
+"""Experiment `cnn-vs-mlp`: CNN vs MLP."""
+from dlrepro.experiments import Check, Experiment, Plot
+
+EXPERIMENT = Experiment(
+    id="cnn-vs-mlp", title="CNN vs MLP", notes="note 000 §6",
+    claim="Parameter sharing and sparse connections: a CNN needs far fewer weights and generalises"
+          " better on images.",
+    setting="MLP 256-256 vs a CNN of two 3×3 conv blocks (16/32 channels) and one linear layer; same"
+            " data, optimizer and epochs.",
+    checks=[Check("the CNN has fewer parameters", "n_params", {"model": "cnn"}, {"model": "mlp"},
+                  expect="less"),
+            Check("the CNN reaches higher test accuracy", "test_acc", {"model": "cnn"},
+                  {"model": "mlp"})],
+    plots=[Plot("curves", {"y": "val_acc", "x": "epoch"}), Plot("bars", {"metric": "test_acc"})],
+    table_metrics=["n_params", "test_acc", "epoch_seconds"],
+    position=7)

@@ -1,0 +1,107 @@
+"""The family registry: every model family of the project, one module each in this package.
+
+A family module declares `FAMILY = Family(...)`, which says everything the rest of the project
+needs to know about it; nothing outside the family's module names the family:
+
+  name        the `model:` value of a config's settings
+  kind        "classifier" or "generative": trained by the one engine (dlrepro.train.engine)
+              with that kind's steps and the family's `build`; "custom": its own `run`
+              (families that are not epoch loops: backprop, surface, distortions, word2vec)
+  data        what its training job reads: "fashion-mnist", "corpus" or None
+  settings    JSON-schema properties of its settings, with defaults; the config validator
+              checks each run's settings against them and names the family and key on error
+  scored      the scoring stage rates its outputs.pt (PSNR, SSIM, LPIPS, Fréchet distance)
+  build       settings -> nn.Module (classifier: logits; generative: see train/generative.py)
+  run         custom: (spec, RunFolder, Inputs) -> metrics
+  derived_metrics  generative: history frame -> extra metrics read off the curves
+  plan_cost   the cost planner's model, (settings, costs, corpus_words) -> (steps, seconds,
+              measured); default: epochs x batches x the measured step cost (dlrepro.plan)
+  fixed_seconds    custom families without plan_cost: seconds per run for the planner
+
+Adding a family: one module here with its FAMILY (see README, "Add a family").
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Callable
+
+KINDS = ("classifier", "generative", "custom")
+DATA = ("fashion-mnist", "corpus", None)
+
+
+@dataclass(frozen=True, eq=False)   # one object per family: compared and hashed by identity
+class Family:
+    name: str
+    kind: str
+    data: str | None
+    settings: dict
+    description: str = ""
+    scored: bool = False
+    build: Callable | None = None
+    run: Callable | None = None
+    derived_metrics: Callable | None = None
+    plan_cost: Callable | None = None
+    fixed_seconds: float = 1.0
+    module: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        assert self.kind in KINDS, f"family {self.name}: kind must be one of {KINDS}"
+        assert self.data in DATA, f"family {self.name}: data must be one of {DATA}"
+        assert (self.run is not None) == (self.kind == "custom"), \
+            f"family {self.name}: a custom family has run(), a trained one has build()"
+
+    @property
+    def reads_fashion_mnist(self) -> bool:
+        return self.data == "fashion-mnist"
+
+    @property
+    def leaves_outputs(self) -> bool:
+        """It writes outputs.pt (what scoring and the report's image figures read)."""
+        return self.scored
+
+    def settings_schema(self) -> dict:
+        """The JSON schema of this family's settings (unknown keys rejected)."""
+        return {"description": f"settings of model family '{self.name}' ({self.module}): "
+                               f"allowed keys are {', '.join(sorted(self.settings))}",
+                "type": "object", "additionalProperties": False,
+                "properties": {"model": {"const": self.name}, **self.settings}}
+
+    def train(self, spec: dict, folder, inputs, progress: bool = True, slots_per_gpu: int = 1):
+        """Train one run into `folder` (a RunFolder) and return its metrics."""
+        if self.kind == "custom":
+            return self.run(spec, folder, inputs)
+        from dlrepro.train import engine
+
+        if self.kind == "classifier":
+            from dlrepro.train.classifier import ClassifierSteps as Steps
+        else:
+            from dlrepro.train.generative import GenerativeSteps as Steps
+        return engine.train(spec, folder, Steps(self, spec, inputs.fashion_mnist()),
+                            progress=progress, slots_per_gpu=slots_per_gpu)
+
+
+def _discover() -> dict[str, Family]:
+    families = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        family = getattr(module, "FAMILY", None)
+        if family is None:          # helper modules (shared layers, settings fragments)
+            continue
+        if family.name in families:
+            raise RuntimeError(f"model family '{family.name}' is declared twice "
+                               f"({families[family.name].module} and {module.__name__})")
+        object.__setattr__(family, "module", module.__name__)
+        families[family.name] = family
+    return families
+
+
+FAMILIES: dict[str, Family] = _discover()
+
+
+def get(name: str) -> Family:
+    if name not in FAMILIES:
+        from dlrepro.errors import ConfigError
+        raise ConfigError(f"unknown model family '{name}'; known: {', '.join(FAMILIES)}")
+    return FAMILIES[name]

@@ -1,0 +1,148 @@
+"""The run-folder contract: where a run's files live, what they are called, how they are read
+and written. Snakemake rules (common.smk), the training engine, scoring, aggregation and the
+report all go through this module; nobody else spells out a path.
+
+  results/runs/{experiment}/{variant}/seed{n}/
+    metrics.json    deterministic numbers; written last: it marks the run complete
+    run.json        spec, spec hash, status, versions, git commit, device, timings
+    history.csv     per-epoch (or per-step) curves; other *.csv are per-run tables
+    checkpoint.pt   the engine's resume point (weights, optimizers, RNG states, history)
+    outputs.pt      what scoring and the report read: image pairs, sample sets, figure data
+  results/scores/{experiment}/{variant}/seed{n}.json   the scoring stage's file for that run
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlrepro.errors import DataError
+from dlrepro.io import atomic_torch_save, atomic_write_text, read_json, stable_hash, write_json
+
+RUNS_ROOT = "results/runs"
+SCORES_ROOT = "results/scores"
+METRICS, INFO, HISTORY = "metrics.json", "run.json", "history.csv"
+CHECKPOINT, OUTPUTS = "checkpoint.pt", "outputs.pt"
+
+
+def run_dir(experiment: str, variant: str, seed: int, root: str | Path = RUNS_ROOT) -> str:
+    return f"{root}/{experiment}/{variant}/seed{seed}"
+
+
+def score_file(experiment: str, variant: str, seed: int, root: str | Path = SCORES_ROOT) -> str:
+    return f"{root}/{experiment}/{variant}/seed{seed}.json"
+
+
+def run_key(path: str | Path) -> tuple[str, str, int]:
+    """(experiment, variant, seed) of a run folder, a file in it, or its score file."""
+    parts = Path(path).parts
+    if parts[-1].startswith("seed") and parts[-1].endswith(".json"):        # a score file
+        return parts[-3], parts[-2], int(parts[-1][4:-5])
+    folder = parts if parts[-1].startswith("seed") else parts[:-1]
+    return folder[-3], folder[-2], int(folder[-1][4:])
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    path: Path
+
+    def __init__(self, path: str | Path):
+        object.__setattr__(self, "path", Path(path))
+
+    @classmethod
+    def of(cls, experiment: str, variant: str, seed: int, root: str | Path = RUNS_ROOT):
+        return cls(run_dir(experiment, variant, seed, root))
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def metrics_file(self) -> Path:
+        return self.path / METRICS
+
+    @property
+    def outputs_file(self) -> Path:
+        return self.path / OUTPUTS
+
+    @property
+    def checkpoint_file(self) -> Path:
+        return self.path / CHECKPOINT
+
+    # -- reading ---------------------------------------------------------------------------
+    def read(self, name: str, what: str = "run"):
+        """A JSON file of the run; a missing or damaged one is named with the fix."""
+        path = self.path / name
+        try:
+            return read_json(path)
+        except (OSError, ValueError) as err:
+            reason = "is missing" if isinstance(err, FileNotFoundError) else f"is damaged ({err})"
+            raise DataError(f"{what} '{self.path}': '{path}' {reason}. Delete the folder "
+                            f"'{self.path}' and re-run snakemake: it is recomputed (other runs "
+                            "are kept).") from err
+
+    def metrics(self) -> dict:
+        return self.read(METRICS)
+
+    def info(self) -> dict:
+        return self.read(INFO)
+
+    def spec(self) -> dict:
+        return self.info()["spec"]
+
+    def tables(self) -> dict:
+        """{name: DataFrame} of the run's CSV files (history and per-run tables)."""
+        import pandas as pd
+
+        return {csv.stem: pd.read_csv(csv) for csv in sorted(self.path.glob("*.csv"))}
+
+    def outputs(self) -> dict:
+        import torch
+
+        return torch.load(self.outputs_file, weights_only=False)
+
+    def checkpoint(self, spec_hash: str) -> dict | None:
+        """The resume state, or None: no file, other settings, or a file that cannot be read
+        (said on stderr; only the errors a torn or foreign file raises are caught)."""
+        import pickle
+        import zipfile
+
+        import torch
+
+        if not self.checkpoint_file.exists():
+            return None
+        try:
+            state = torch.load(self.checkpoint_file, weights_only=False)  # ours: holds RNG states
+        except (EOFError, pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError) as err:
+            print(f"[dlrepro] ignoring unreadable checkpoint {self.checkpoint_file} ({err}); "
+                  "training this run from the start", file=sys.stderr)
+            return None
+        if not isinstance(state, dict) or state.get("spec_hash") != spec_hash:
+            print(f"[dlrepro] checkpoint {self.checkpoint_file} is from other settings; "
+                  "starting afresh", file=sys.stderr)
+            return None
+        return state
+
+    # -- writing ---------------------------------------------------------------------------
+    def save_checkpoint(self, state: dict) -> None:
+        atomic_torch_save(state, self.checkpoint_file)
+
+    def save_outputs(self, outputs: dict) -> None:
+        atomic_torch_save(outputs, self.outputs_file)
+
+    def write(self, spec: dict, metrics: dict, history=None, device: str = "",
+              timings: dict | None = None, tables: dict | None = None) -> None:
+        """history.csv and other tables, run.json, then metrics.json (the completion marker)."""
+        from dlrepro.provenance import git_commit, versions
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        if history is not None:
+            atomic_write_text(self.path / HISTORY, history.to_csv(index=False))
+        for name, table in (tables or {}).items():
+            atomic_write_text(self.path / f"{name}.csv", table.to_csv(index=False))
+        write_json(self.path / INFO, {
+            "spec": spec, "spec_hash": stable_hash(spec), "status": metrics["status"],
+            "versions": versions(), "git_commit": git_commit(Path(__file__).parent),
+            "device": device, "timings": timings or {}})
+        # Last, because Snakemake takes metrics.json as the sign that the run is complete; it
+        # holds only deterministic numbers (timings live in run.json) so reruns compare bytewise.
+        write_json(self.metrics_file, metrics)
