@@ -40,7 +40,7 @@ class Costs:
     device: str
     by_shape: dict[str, float]
     by_family: dict[str, list[tuple[int, float]]]      # family -> [(batch, seconds per step)]
-    words_per_second: dict[tuple[str, str, str], float]  # (implementation, architecture, output)
+    sections: dict          # the whole measurement file: a family's plan_cost reads its section
     startup: float
 
     @classmethod
@@ -56,15 +56,8 @@ class Costs:
             if run is not None:
                 by_shape[shape_key(run.settings) + str(row["batch"])] = row["seconds_per_step"]
             by_family.setdefault(row["family"], []).append((row["batch"], row["seconds_per_step"]))
-        speeds: dict = {}
-        w2v = data.get("word2vec") or {}
-        for row in w2v.get("ours", []):
-            if "words_per_second" in row and row.get("batch_words") == "default":
-                speeds[("ours", row["architecture"], row["output"])] = row["words_per_second"]
-        for row in w2v.get("gensim_cpu_workers1", []):
-            speeds[("gensim", row["architecture"], row["output"])] = row["words_per_second"]
         return cls(str(path), data.get("device_name", data.get("device", "?")), by_shape,
-                   by_family, speeds, data.get("startup_seconds", STARTUP_SECONDS))
+                   by_family, data, data.get("startup_seconds", STARTUP_SECONDS))
 
     def step_seconds(self, settings: dict, batch: int) -> tuple[float, bool]:
         """(seconds per step, measured?) for a step of this shape and batch."""

@@ -408,14 +408,20 @@ def run(spec: dict, folder, inputs) -> dict:
 def plan_cost(s: dict, costs, corpus_words: int) -> tuple[int, float, bool]:
     """(words trained, seconds, measured) at the speed measured for this implementation and
     layer (dlrepro.plan); the full softmax trains on `softmax_words` words only."""
+    measured = costs.sections.get("word2vec") or {}   # benchmarks/gpu_check.py's section
+    speeds = {("ours", r["architecture"], r["output"]): r["words_per_second"]
+              for r in measured.get("ours", [])
+              if "words_per_second" in r and r.get("batch_words") == "default"}
+    speeds.update({("gensim", r["architecture"], r["output"]): r["words_per_second"]
+                   for r in measured.get("gensim_cpu_workers1", [])})
     key = (s["implementation"], s["architecture"], s["output"])
-    speed = costs.words_per_second.get(key)
+    speed = speeds.get(key)
     words = corpus_words if s["output"] != "softmax" or key[0] == "gensim" else min(
         corpus_words, s["softmax_words"] or corpus_words)
     if speed is None:   # not measured: the slowest measured rate of that implementation
-        rates = [v for k, v in costs.words_per_second.items() if k[0] == key[0]] or [1e5]
+        rates = [v for k, v in speeds.items() if k[0] == key[0]] or [1e5]
         speed = min(rates) / (50 if s["output"] == "softmax" else 1)
-    return words * s["epochs"], words * s["epochs"] / speed, key in costs.words_per_second
+    return words * s["epochs"], words * s["epochs"] / speed, key in speeds
 
 
 FAMILY = Family(

@@ -1,0 +1,60 @@
+"""One place per concept: families and experiments are discovered, and nothing else names them."""
+import re
+
+import pytest
+
+from dlrepro.config import ConfigError, expand_runs, load_config, load_schema, validate
+from dlrepro.experiments import EXPERIMENTS
+from dlrepro.families import FAMILIES
+from tests.conftest import REPO
+
+# Shared code: it asks the registry, it never spells a family or an experiment.
+SHARED = [*(REPO / "src/dlrepro").glob("*.py"), *(REPO / "src/dlrepro/analysis").glob("*.py"),
+          *(REPO / "src/dlrepro/train").glob("*.py"), REPO / "src/dlrepro/report/render.py",
+          *(REPO / "workflow/rules").glob("*.smk"), REPO / "Snakefile"]
+
+
+def test_every_family_and_experiment_is_discovered_from_its_own_file():
+    modules = {p.stem for p in (REPO / "src/dlrepro/families").glob("*.py")} - {
+        "__init__", "layers", "settings"}
+    assert {f.module.rsplit(".", 1)[1] for f in FAMILIES.values()} == modules
+    files = {p.stem for p in (REPO / "src/dlrepro/experiments").glob("*.py")} - {"__init__"}
+    assert {e.id.replace("-", "_") for e in EXPERIMENTS} == files
+
+
+def test_the_schema_lists_what_was_discovered():
+    schema = load_schema()
+    assert schema["properties"]["experiments"]["propertyNames"]["enum"] == [e.id for e in EXPERIMENTS]
+    assert schema["$defs"]["settings"]["properties"]["model"]["enum"] == list(FAMILIES)
+
+
+def test_the_readme_table_lists_every_experiment_once():
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Experiments (claims from the notes)")[1].split("\n## ")[0]
+    assert re.findall(r"^\| `([a-z0-9-]+)` \|", section, re.MULTILINE) == [e.id for e in EXPERIMENTS]
+
+
+@pytest.mark.parametrize("path", SHARED, ids=lambda p: str(p.relative_to(REPO)))
+def test_shared_code_names_no_family(path):
+    names = "|".join(map(re.escape, FAMILIES))
+    found = re.findall(rf"""["']({names})["']""", path.read_text())
+    assert not found, f"{path.name} names model families {found}: ask dlrepro.families instead"
+
+
+def test_a_setting_the_family_does_not_take_is_named_with_the_family(tmp_path):
+    overlay = tmp_path / "bad.yaml"
+    overlay.write_text("experiments:\n  dropout:\n    base: {model: mlp, latent: 3}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config([REPO / "config/config.yaml", overlay])
+    message = str(err.value)
+    assert "experiments/dropout/base/latent" in message and "model family 'mlp'" in message
+    assert f"{overlay}, line 3" in message and "families/mlp.py" in message
+
+
+def test_each_family_fills_only_its_own_defaults():
+    config = validate({"experiments": {"backprop": {"base": {"model": "backprop"}},
+                                       "gan": {"base": {"model": "gan"}}}})
+    runs = {run.experiment: run.settings for run in expand_runs(config)}
+    assert runs["backprop"] == {"model": "backprop", "lr": 0.5}
+    assert set(runs["gan"]) == {"model", *FAMILIES["gan"].settings}
+    assert "weight_decay" not in runs["gan"] and "hidden" not in runs["gan"]
