@@ -82,14 +82,36 @@ def sacct(env, job_id: str) -> list[str]:
     return []
 
 
+# A slice of the smoke DAG with every kind of job: packed training (dropout, landscape), an image
+# experiment with its feature classifier and scoring, the determinism check, tables and report.
+SLURM_EXPERIMENTS = ("dropout", "landscape", "autoencoder")
+
+
+def smoke_slice(root: Path) -> Path:
+    """config/slurm-smoke.yaml: the smoke settings of SLURM_EXPERIMENTS, over an empty default."""
+    import yaml
+
+    from dlrepro.config import deep_merge
+
+    default, smoke = (yaml.safe_load((root / f"config/{name}.yaml").read_text())
+                      for name in ("config", "smoke"))
+    merged = deep_merge(default, smoke)
+    merged["experiments"] = {e: merged["experiments"][e] for e in SLURM_EXPERIMENTS}
+    only_dropout(root)   # the default's experiments would be merged back in otherwise
+    (root / "config/slurm-smoke.yaml").write_text(yaml.safe_dump(merged))
+    return root / "config/slurm-smoke.yaml"
+
+
 def test_smoke_dag_runs_through_the_slurm_plugin(cluster, tmp_path):
     root = workflow_with(tmp_path, "{}\n")
-    result = run_snakemake(root, cluster, "--configfile", "config/smoke.yaml")
+    overlay = smoke_slice(root)
+    result = run_snakemake(root, cluster, "--configfile", str(overlay.relative_to(root)))
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-5000:]
     assert (root / "report/index.html").exists()
     ids = slurm_job_ids(log)
-    config = load_config([root / "config/config.yaml", root / "config/smoke.yaml"])
+    config = load_config([root / "config/config.yaml", overlay])
+    assert set(config["experiments"]) == set(SLURM_EXPERIMENTS)
     variants = {(r.experiment, r.variant) for r in expand_runs(config)}
     # Training jobs are packed: far fewer SLURM jobs than runs, every one of them completed.
     assert 0 < len(ids) < len(variants)
