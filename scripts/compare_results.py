@@ -6,7 +6,8 @@ Compared, after leaving out wall time (train/epoch seconds, words per second, el
 provenance (git commit, device):
   every run's metrics.json (exact JSON equality), its history.csv and other per-run tables,
   every score file of the scoring stage, and every table of results/tables.
-A run or file present on one side only is a difference. Exit status 1 when anything differs.
+A run or file present on one side only is a difference (with --intersection: counted and
+listed, not compared; for a DAG stopped part-way). Exit status 1 when anything differs.
 """
 from __future__ import annotations
 
@@ -45,10 +46,13 @@ def _same_frames(a: pd.DataFrame, b: pd.DataFrame) -> str | None:
     return None
 
 
-def compare(old: Path, new: Path) -> dict[str, list]:
-    report = {"compared": [], "differences": []}
+def compare(old: Path, new: Path, intersection: bool = False) -> dict[str, list]:
+    report = {"compared": [], "differences": [], "one_sided": []}
 
     def check(kind: str, rel: Path, problem: str | None):
+        if intersection and problem and problem.startswith("only in"):
+            report["one_sided"].append((kind, str(rel), problem))
+            return
         report["compared"].append((kind, str(rel)))
         if problem:
             report["differences"].append((kind, str(rel), problem))
@@ -97,8 +101,10 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("old", type=Path, help="results folder before (e.g. another clone's results/)")
     parser.add_argument("new", type=Path, help="results folder after")
+    parser.add_argument("--intersection", action="store_true",
+                        help="compare only what both sides have (list the rest)")
     args = parser.parse_args(argv)
-    report = compare(args.old, args.new)
+    report = compare(args.old, args.new, args.intersection)
     kinds: dict[str, list[int]] = {}
     different = {(kind, rel) for kind, rel, _ in report["differences"]}
     for kind, rel in report["compared"]:
@@ -111,6 +117,12 @@ def main(argv=None) -> int:
         print(f"DIFFERENT {kind}: {rel}: {problem}")
     if len(report["differences"]) > 50:
         print(f"... and {len(report['differences']) - 50} more")
+    if report["one_sided"]:
+        sides = {}
+        for kind, _, problem in report["one_sided"]:
+            sides[(kind, problem)] = sides.get((kind, problem), 0) + 1
+        for (kind, problem), n in sorted(sides.items()):
+            print(f"not compared: {n} {kind} {problem}")
     print("identical" if not report["differences"] else f"{len(report['differences'])} differences")
     return 1 if report["differences"] else 0
 
