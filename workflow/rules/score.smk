@@ -45,7 +45,8 @@ for _experiment, _seeds in SEEDS.items():
         params:
             runs=lambda w, input: [os.path.dirname(m) for m in input.runs],
             classifier=lambda w, input: os.path.dirname(input.classifier),
-            torch_home=TORCH_HOME,
+            # the folder of the weights file given as input (no LPIPS: the configured folder)
+            torch_home=lambda w, input: torch_home_of(input.lpips[0]) if input.lpips else TORCH_HOME,
             lpips=config["metrics"]["lpips"],
             lpips_size=config["metrics"]["lpips_size"],
         log:

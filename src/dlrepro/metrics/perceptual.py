@@ -72,6 +72,13 @@ def converted_path(torch_home: str | Path) -> Path:
     return Path(torch_home) / CONVERTED_FILE
 
 
+def torch_home_of(weights: str | Path) -> Path:
+    """The torch_home that holds this weights file (the inverse of the two paths above)."""
+    weights = Path(weights)
+    depth = len((torchvision_path(".") if weights.name == ALEXNET_FILE else converted_path(".")).parts)
+    return weights.parents[depth - 1]
+
+
 def weights_path(torch_home: str | Path) -> Path:
     """The backbone file LPIPS uses: torchvision's when present, else the converted one."""
     official = torchvision_path(torch_home)
