@@ -4,6 +4,7 @@ No mock of sbatch: Snakemake submits with snakemake-executor-plugin-slurm using 
 profile (profiles/slurm), and we read what SLURM recorded with sacct.
 """
 import json
+import re
 import os
 import subprocess
 import sys
@@ -112,9 +113,16 @@ def test_smoke_dag_runs_through_the_slurm_plugin(cluster, tmp_path):
     ids = slurm_job_ids(log)
     config = load_config([root / "config/config.yaml", overlay])
     assert set(config["experiments"]) == set(SLURM_EXPERIMENTS)
-    variants = {(r.experiment, r.variant) for r in expand_runs(config)}
-    # Training jobs are packed: far fewer SLURM jobs than runs, every one of them completed.
-    assert 0 < len(ids) < len(variants)
+    # Every training, scoring and check job went to SLURM (the rest are local rules), and the
+    # packed training jobs shared allocations: fewer SLURM jobs than such jobs.
+    planned = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", log.split("Job stats:")[1].split("\n\n")[0],
+                              re.MULTILINE))
+    local = {"prepare_data", "prepare_corpus", "prefetch", "aggregate", "report", "all", "total"}
+    remote = {rule: int(n) for rule, n in planned.items() if rule not in local}
+    assert remote["train_dropout"] == 2 and remote["train_landscape"] == 4, planned
+    assert 0 < len(ids) < sum(remote.values()), (ids, remote)
+    runs = expand_runs(config)
+    assert all((root / run.path / "metrics.json").exists() for run in runs)
     states = [sacct(cluster, job_id)[1] for job_id in ids]
     assert states == ["COMPLETED"] * len(ids), states
 
