@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from dlrepro.data.fashion_mnist import MEAN, STD, load_cache
+from dlrepro.errors import DataError
 from dlrepro.io import write_json
 from dlrepro.metrics import image, perceptual
 from dlrepro.runfolder import RunFolder
@@ -32,10 +33,15 @@ class FeatureClassifier:
         from dlrepro.families import get
 
         folder = RunFolder(run_dir)
-        self.settings = folder.spec()["settings"]
+        info = folder.info()
+        self.settings = info["spec"]["settings"]
         self.test_acc = folder.metrics()["test_acc"]
         self.model = get(self.settings["model"]).build(self.settings)
-        self.model.load_state_dict(folder.checkpoint(folder.info()["spec_hash"])["state"]["model"])
+        checkpoint = folder.checkpoint(info["spec_hash"])
+        if checkpoint is None:   # the classifier's weights are its checkpoint: nothing to score with
+            raise DataError(f"the feature classifier's weights '{folder.checkpoint_file}' are missing "
+                            f"or unreadable: delete '{folder.path}' and re-run snakemake")
+        self.model.load_state_dict(checkpoint["state"]["model"])
         self.model.eval()
         last = [m for m in self.model.modules() if isinstance(m, torch.nn.Linear)][-1]
         last.register_forward_hook(lambda module, inputs, output: setattr(self, "_features", inputs[0]))
