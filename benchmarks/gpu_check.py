@@ -8,9 +8,10 @@ Sections (each timed with the device synchronised, warm-up steps excluded):
   step_costs      seconds per optimisation step of every trained experiment of config.yaml at
                   its own batch size (synthetic Fashion-MNIST-shaped data: speed does not depend
                   on pixel values): the per-step costs the cost planner needs
-  seeds_vmap      S seeds as one vectorised model (torch.func.stack_module_state + vmap +
-                  functional_call, plain SGD on the stacked tensors) against S sequential models,
-                  for the reference MLP and the cnn-vs-mlp CNN: the ratio "Speed:" asks for
+  seeds_together  the engine training S seeds of a variant as one stacked model (seeds_together:
+                  torch.func stack_module_state + vmap + functional_call) against the same S
+                  seeds one after another, one epoch each, for the dropout MLP and the
+                  cnn-vs-mlp CNN: the ratio "Speed:" asks for, and the modes' metric difference
   slots           K processes sharing the device, each training the CNN: aggregate steps/s for
                   K = 1, 2, 4, 8 (the slots_per_gpu question)
   word2vec        our word2vec's words/s for the four HS/NS x CBOW/skip-gram combinations at
@@ -108,62 +109,62 @@ def step_costs(device, tiny: bool) -> list[dict]:
 
 
 # ------------------------------------------------------------------ seeds as a batch dimension
-def seeds_vmap(device, tiny: bool) -> list[dict]:
-    from torch.func import functional_call, stack_module_state, vmap
+def synthetic_fashion_mnist(train: int, test: int) -> dict:
+    """Fashion-MNIST-shaped random data: speed does not depend on pixel values, and a lent GPU
+    machine may not have the data set."""
+    generator = torch.Generator().manual_seed(0)
+    return {"train_images": torch.randint(0, 256, (train, 28, 28), generator=generator, dtype=torch.uint8),
+            "train_labels": torch.randint(0, 10, (train,), generator=generator),
+            "test_images": torch.randint(0, 256, (test, 28, 28), generator=generator, dtype=torch.uint8),
+            "test_labels": torch.randint(0, 10, (test,), generator=generator)}
+
+
+def seeds_together(device, tiny: bool) -> list[dict]:
+    """The engine's own path (dlrepro.train.stack): a variant's seeds trained as one stacked model
+    against the same seeds trained one after another, one epoch each, for the dropout
+    experiment's MLP and the cnn-vs-mlp CNN of config.yaml; with the largest difference between
+    the two modes' metrics (float summation order only)."""
+    import tempfile
 
     from dlrepro.config import expand_runs, validate
+    from dlrepro.data import Inputs
     from dlrepro.families import get
+    from dlrepro.runfolder import RunFolder
 
-    seeds, batch = (2, 16) if tiny else (5, 64)
+    seeds, train_size = (2, 256) if tiny else (5, 10_000)
+    inputs = Inputs(_cache=synthetic_fashion_mnist(train_size + 1000, 1000))
+    default_runs = expand_runs(default_config())
     rows = []
-    for kind in ("mlp", "cnn"):
-        settings = ({"model": "mlp", "hidden": [32] if tiny else [256, 256], "dropout": 0.0}
-                    if kind == "mlp" else
-                    {"model": "cnn", "channels": [4, 8] if tiny else [8, 16], "dropout": 0.0})
-        config = validate({"experiments": {"dropout": {"base": settings}}})
-        settings = expand_runs(config)[0].settings
-        models = []
-        for seed in range(seeds):
-            torch.manual_seed(seed)
-            models.append(get(settings["model"]).build(settings).to(device))
-        x = torch.rand(seeds, batch, 1, 28, 28, device=device)
-        y = torch.randint(0, 10, (seeds, batch), device=device)
+    for experiment, model in (("dropout", "mlp"), ("cnn-vs-mlp", "cnn")):
+        settings = max((r.settings for r in default_runs if r.experiment == experiment
+                        and r.settings["model"] == model), key=lambda s: s["dropout"])
+        settings = {**settings, "epochs": 1, "train_size": train_size, "early_stopping": False,
+                    "probes": []}
+        if tiny and model == "cnn":
+            settings["channels"] = [4, 8]
+        def train(together: bool, size: int, n_seeds: int):
+            config = validate({"seeds": list(range(n_seeds)), "device": device.type,
+                               "seeds_together": together,
+                               "data": {"validation_size": 1000, "test_size": 1000},
+                               "experiments": {experiment: {"base": {**settings, "train_size": size}}}})
+            specs = [run.spec(config) for run in expand_runs(config)]
+            with tempfile.TemporaryDirectory() as scratch:
+                folders = [RunFolder(f"{scratch}/{i}") for i in range(n_seeds)]
+                tic = time.perf_counter()
+                result = get(model).train(specs, folders, inputs, progress=False)
+                return time.perf_counter() - tic, result
 
-        optimizers = [torch.optim.SGD(m.parameters(), lr=0.05) for m in models]
-
-        def sequential():
-            for s, (model, optimizer) in enumerate(zip(models, optimizers)):
-                optimizer.zero_grad(set_to_none=True)
-                torch.nn.functional.cross_entropy(model(x[s]), y[s]).backward()
-                optimizer.step()
-
-        params, buffers = stack_module_state(models)
-        params = {k: v.detach().requires_grad_() for k, v in params.items()}
-        base = models[0]
-        stacked_optimizer = torch.optim.SGD(list(params.values()), lr=0.05)
-
-        def loss_one(p, b, xs, ys):
-            return torch.nn.functional.cross_entropy(functional_call(base, (p, b), (xs,)), ys)
-
-        batched_loss = vmap(loss_one, in_dims=(0, 0, 0, 0))
-
-        def vectorised():
-            stacked_optimizer.zero_grad(set_to_none=True)
-            batched_loss(params, buffers, x, y).sum().backward()   # seeds are independent
-            stacked_optimizer.step()
-
-        # Same function: the stacked model's per-seed losses equal the separate models' losses.
-        with torch.no_grad():
-            separate = torch.stack([torch.nn.functional.cross_entropy(m(x[s]), y[s])
-                                    for s, m in enumerate(models)])
-            together = batched_loss(params, buffers, x, y)
-        loss_diff = float((separate - together).abs().max())
-        warm, steps = (2, 3) if tiny else (10, 100)
-        t_seq = timed(sequential, device, warm, steps)
-        t_vec = timed(vectorised, device, warm, steps)
-        rows.append({"model": kind, "seeds": seeds, "batch": batch,
-                     "sequential_s_per_step": t_seq, "vectorised_s_per_step": t_vec,
-                     "ratio": t_seq / t_vec, "initial_loss_max_abs_diff": loss_diff})
+        for together in (False, True):   # warm-up: first calls pay one-off set-up costs
+            train(together, 64, 2)
+        timings, metrics = {}, {}
+        for together in (False, True):
+            timings[together], metrics[together] = train(together, train_size, seeds)
+        diff = max(abs(a[k] - b[k]) for a, b in zip(metrics[False], metrics[True])
+                   for k in ("train_loss", "val_loss", "test_loss", "test_acc"))
+        rows.append({"model": model, "experiment": experiment, "seeds": seeds,
+                     "batch": settings["batch_size"], "train_size": train_size,
+                     "sequential_s": timings[False], "together_s": timings[True],
+                     "ratio": timings[False] / timings[True], "max_metric_abs_diff": diff})
     return rows
 
 
@@ -325,7 +326,7 @@ def cpu_name() -> str:
 # ------------------------------------------------------------------ report
 def markdown(result: dict) -> str:
     result = {**result, **{k: result.get(k) or [] for k in
-                           ("step_costs", "seeds_vmap", "slots", "image_metrics")}}
+                           ("step_costs", "seeds_together", "slots", "image_metrics")}}
     lines = [f"# GPU check: {result['device_name']} ({result['date']})", "",
              f"`{result['command']}` — torch {result['torch']}, {result['wall_seconds']:.0f} s "
              f"wall time{' (tiny mode)' if result['tiny'] else ''}; a job's start-up "
@@ -341,11 +342,12 @@ def markdown(result: dict) -> str:
         batches = sorted({r["batch"] for r in rs})
         lines.append(f"| {experiment} | {', '.join(sorted({r['family'] for r in rs}))} | {len(rs)} | "
                      f"{', '.join(map(str, batches))} | {min(ms):.3f} – {max(ms):.3f} |")
-    lines += ["", "## Seeds as a batch dimension (vmap) vs sequential", "",
-              "| model | seeds | batch | sequential ms / step | vectorised ms / step | ratio |",
-              "|---|---|---|---|---|---|"]
-    lines += [f"| {r['model']} | {r['seeds']} | {r['batch']} | {1e3 * r['sequential_s_per_step']:.3f} "
-              f"| {1e3 * r['vectorised_s_per_step']:.3f} | {r['ratio']:.2f}× |" for r in result["seeds_vmap"]]
+    lines += ["", "## Seeds trained together (one stacked model) vs one after another", "",
+              "| model | seeds | batch | train images | one after another, s | together, s | "
+              "ratio | largest metric difference |", "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['model']} | {r['seeds']} | {r['batch']} | {r['train_size']} | "
+              f"{r['sequential_s']:.2f} | {r['together_s']:.2f} | {r['ratio']:.2f}× | "
+              f"{r['max_metric_abs_diff']:.1e} |" for r in result["seeds_together"]]
     lines += ["", "## Processes sharing the device (CNN, batch 64)", "",
               "| processes | steps / s (all) | vs one |", "|---|---|---|"]
     lines += [f"| {r['processes']} | {r['steps_per_second']:.0f} | {r['vs_one']:.2f}× |"
@@ -385,7 +387,7 @@ def main() -> int:
                         help="centre words per batch ('default' = the model's own)")
     parser.add_argument("--word2vec-epochs", type=int, default=2)
     parser.add_argument("--sections",
-                        default="startup_seconds,step_costs,seeds_vmap,slots,word2vec,image_metrics")
+                        default="startup_seconds,step_costs,seeds_together,slots,word2vec,image_metrics")
     args = parser.parse_args()
 
     tic = time.perf_counter()
@@ -398,7 +400,7 @@ def main() -> int:
               "command": "python benchmarks/gpu_check.py " + " ".join(sys.argv[1:]),
               "cpu_count": os.cpu_count()}
     sections = {"step_costs": lambda: step_costs(device, args.tiny),
-                "seeds_vmap": lambda: seeds_vmap(device, args.tiny),
+                "seeds_together": lambda: seeds_together(device, args.tiny),
                 "slots": lambda: slots(device, args.tiny),
                 "word2vec": lambda: word2vec(device, args.tiny, Path(args.corpus),
                                              args.word2vec_seconds, args.word2vec_combos,

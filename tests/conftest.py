@@ -44,7 +44,8 @@ def train_run(spec: dict, out, data, progress: bool = False) -> dict:
     from dlrepro.runfolder import RunFolder
 
     inputs = Inputs(_cache=data) if isinstance(data, dict) else Inputs(data)
-    return get(spec["settings"]["model"]).train(spec, RunFolder(out), inputs, progress=progress)
+    return get(spec["settings"]["model"]).train([spec], [RunFolder(out)], inputs,
+                                                progress=progress)[0]
 
 
 # Columns of history.csv that hold wall time: the only ones a rerun may change.

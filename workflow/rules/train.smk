@@ -37,7 +37,9 @@ rule determinism:
     output:
         "results/determinism.json",
     params:
-        spec=lambda w: json.dumps(determinism_run().spec(config), sort_keys=True),
+        # the reference's whole variant: its seeds may have trained together (seeds_together)
+        spec=lambda w: json.dumps([run.spec(config) for run in variant_runs(
+            determinism_run().experiment, determinism_run().variant)], sort_keys=True),
         gpu_slots=config["slots_per_gpu"],
     log:
         "results/logs/determinism.log",

@@ -57,6 +57,14 @@ class Family:
         return self.data == "fashion-mnist"
 
     @property
+    def trains_seeds_together(self) -> bool:
+        """Its steps train a variant's seeds as one stacked model (train/stack.py). Generative
+        families draw noise (reparameterisation, latent codes, corruption) from the global
+        stream inside their models' code: until each seed's generator is threaded through
+        their steps, they train seed after seed."""
+        return self.kind == "classifier"
+
+    @property
     def leaves_outputs(self) -> bool:
         """It writes outputs.pt (what scoring and the report's image figures read)."""
         return self.scored
@@ -68,18 +76,46 @@ class Family:
                 "type": "object", "additionalProperties": False,
                 "properties": {"model": {"const": self.name}, **self.settings}}
 
-    def train(self, spec: dict, folder, inputs, progress: bool = True, slots_per_gpu: int = 1):
-        """Train one run into `folder` (a RunFolder) and return its metrics."""
+    def train(self, specs: list[dict], folders: list, inputs, progress: bool = True,
+              slots_per_gpu: int = 1) -> list[dict]:
+        """Train runs (a variant's seeds) into their folders (RunFolders); return their metrics.
+        Where the specs' `seeds_together` says so, the seeds train as one stacked model."""
         if self.kind == "custom":
-            return self.run(spec, folder, inputs)
+            return [self.run(spec, folder, inputs) for spec, folder in zip(specs, folders)]
+        from dlrepro.train import engine
+
+        together = (self.trains_seeds_together and _seeds_together(specs[0])
+                    and len({_variant(spec) for spec in specs}) == 1)
+        groups = [(specs, folders)] if together else [([s], [f]) for s, f in zip(specs, folders)]
+        results = []
+        for group_specs, group_folders in groups:
+            results += engine.train(group_specs, group_folders,
+                                    self._steps(group_specs, inputs.fashion_mnist()),
+                                    progress=progress, slots_per_gpu=slots_per_gpu)
+        return results
+
+    def _steps(self, specs: list[dict], cache: dict):
         from dlrepro.train import engine
 
         if self.kind == "classifier":
-            from dlrepro.train.classifier import ClassifierSteps as Steps
-        else:
-            from dlrepro.train.generative import GenerativeSteps as Steps
-        return engine.train(spec, folder, Steps(self, spec, inputs.fashion_mnist()),
-                            progress=progress, slots_per_gpu=slots_per_gpu)
+            from dlrepro.train.classifier import ClassifierSteps
+            return ClassifierSteps(self, specs, cache)
+        from dlrepro.train.generative import GenerativeSteps
+        return engine.OneRun(GenerativeSteps(self, specs[0], cache))
+
+
+def _seeds_together(spec: dict) -> bool:
+    """The config's seeds_together: auto = on a GPU (where launches, not arithmetic, bound
+    small models); a CPU measured no faster (benchmarks/gpu_check.py, seeds_together)."""
+    from dlrepro.train.seeding import resolve_device
+
+    value = spec.get("seeds_together", "auto")
+    return value is True or (value == "auto" and resolve_device(spec["device"]).type == "cuda")
+
+
+def _variant(spec: dict) -> str:
+    """Seeds train together only within one variant of one experiment."""
+    return f"{spec['experiment']}/{spec['variant']}"
 
 
 def _discover() -> dict[str, Family]:

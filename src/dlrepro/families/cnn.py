@@ -6,7 +6,7 @@ smaller than an MLP of similar accuracy: that is the cnn-vs-mlp claim. (`hidden`
 from torch import nn
 
 from dlrepro.families import Family
-from dlrepro.families.layers import initialise, make_activation
+from dlrepro.families.layers import Dropout, initialise, make_activation
 from dlrepro.families.settings import CLASSIFIER
 
 
@@ -23,7 +23,7 @@ class CNN(nn.Module):
         self.net = nn.Sequential(
             *block(1, c1), *block(c1, c2),            # 28x28 -> 14x14 -> 7x7
             nn.Flatten(),
-            *([nn.Dropout(settings["dropout"])] if settings["dropout"] > 0 else []),
+            *([Dropout(settings["dropout"])] if settings["dropout"] > 0 else []),
             nn.Linear(c2 * 7 * 7, classes))
 
     def forward(self, x):

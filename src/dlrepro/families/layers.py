@@ -1,6 +1,7 @@
 """Building blocks shared by the classifier families: activations by name, weight init."""
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 ACTIVATIONS = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
@@ -26,3 +27,17 @@ def initialise(model: nn.Module, scheme: str, activation: str) -> nn.Module:
                 nn.init.kaiming_normal_(module.weight, nonlinearity=nonlinearity)
             nn.init.zeros_(module.bias)
     return model
+
+
+class Dropout(nn.Dropout):
+    """nn.Dropout that can be handed its mask: when seeds train together (train/stack.py) each
+    seed's masks come from that seed's own generator. Without a mask it is nn.Dropout."""
+
+    def __init__(self, p: float):
+        super().__init__(p)
+        self.register_buffer("mask", torch.empty(0), persistent=False)   # not in checkpoints
+
+    def forward(self, x):
+        if self.training and self.mask.numel():
+            return x * self.mask
+        return super().forward(x)

@@ -2,7 +2,7 @@
 from torch import nn
 
 from dlrepro.families import Family
-from dlrepro.families.layers import initialise, make_activation
+from dlrepro.families.layers import Dropout, initialise, make_activation
 from dlrepro.families.settings import CLASSIFIER
 
 
@@ -17,7 +17,7 @@ class MLP(nn.Module):
                 layers.append(nn.BatchNorm1d(hidden))  # before the nonlinearity, as in Ioffe & Szegedy
             layers.append(make_activation(settings["activation"]))
             if settings["dropout"] > 0:
-                layers.append(nn.Dropout(settings["dropout"]))
+                layers.append(Dropout(settings["dropout"]))
             width = hidden
         layers.append(nn.Linear(width, classes))
         self.net = nn.Sequential(*layers)
