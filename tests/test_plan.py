@@ -66,3 +66,25 @@ def test_the_committed_gpu_check_plans_both_profiles():
     full = plan(load_config([REPO / "config/config.yaml", REPO / "config/full.yaml"]), costs)
     assert default["total"]["runs"] == 434 and full["total"]["runs"] == 721
     assert full["total"]["steps"] > default["total"]["steps"] and full["total"]["seconds"] > 0
+
+
+def test_long_jobs_start_first_and_slurm_runtimes_come_from_the_plan(workflow_copy):
+    """The DAG's training jobs carry the planner's estimate: the experiment with the longest
+    job has the highest priority, and each job's runtime is 3x its planned minutes (>= 10)."""
+    import re
+
+    from dlrepro.plan import job_seconds
+    from tests.conftest import snakemake
+
+    planned = job_seconds(load_config([REPO / "config/config.yaml"]))
+    dry = snakemake("-n", cwd=workflow_copy).stdout
+    jobs = re.findall(r"rule (train_\w+):.*?wildcards: variant=(\S+).*?priority: (\d+).*?"
+                      r"runtime=(\d+)", dry, flags=re.S)
+    assert len(jobs) == len(planned) > 50
+    experiment = {f"train_{e.replace('-', '_')}": e for e, _ in planned}
+    longest = max(planned, key=planned.get)[0]
+    top = max(int(p) for _, _, p, _ in jobs)
+    assert {experiment[r] for r, _, p, _ in jobs if int(p) == top} == {longest}
+    for rule, variant, _, runtime in jobs:
+        seconds = planned[(experiment[rule], variant)]
+        assert int(runtime) == max(10, math.ceil(3 * seconds / 60)), (rule, variant)

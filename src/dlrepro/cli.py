@@ -127,24 +127,11 @@ def _fetch_weights(args) -> None:
 
 
 def _plan(args) -> None:
-    import glob
-    import os
-
     from dlrepro.config import load_config
-    from dlrepro.errors import ConfigError
-    from dlrepro.plan import Costs, format_plan, plan
+    from dlrepro.plan import Costs, format_plan, newest_costs, plan
 
     config = load_config(["config/config.yaml", *args.configfile])
-    costs_file = args.costs
-    if costs_file is None:   # the newest check of that kind of device in benchmarks/results
-        pattern = "nvidia" if args.device == "cuda" else "cpu"
-        found = sorted((f for f in glob.glob(f"benchmarks/results/gpu_check_*{pattern}*.json")
-                        if json.loads(Path(f).read_text()).get("step_costs")), key=os.path.getmtime)
-        if not found:
-            raise ConfigError(f"no measured costs for --device {args.device} in benchmarks/results: "
-                              "run `python benchmarks/gpu_check.py --device cpu --sections "
-                              "step_costs,word2vec --word2vec-batches default --word2vec-epochs 1`")
-        costs_file = found[-1]
+    costs_file = args.costs or newest_costs(args.device)
     # the corpus's size, when it has been built (else plan()'s default: the packaged corpus)
     from dlrepro.data import CORPUS
 

@@ -97,6 +97,30 @@ def run_cost(run: Run, config: dict, costs: Costs, corpus_words: int) -> RunCost
     return RunCost(run, steps, steps * per_step + evaluation, measured)
 
 
+RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+
+
+def newest_costs(device: str) -> Path:
+    """The newest measured costs (a gpu_check JSON with step costs) of that kind of device in
+    benchmarks/results; the date in the file name orders them."""
+    from dlrepro.errors import ConfigError
+
+    pattern = "nvidia" if device == "cuda" else "cpu"
+    found = sorted(f for f in RESULTS.glob(f"gpu_check_*{pattern}*.json")
+                   if json.loads(f.read_text()).get("step_costs"))
+    if not found:
+        raise ConfigError(f"no measured costs for --device {device} in {RESULTS}: run `python "
+                          "benchmarks/gpu_check.py --device cpu --sections step_costs,word2vec "
+                          "--word2vec-batches default --word2vec-epochs 1`")
+    return found[-1]
+
+
+def job_seconds(config: dict) -> dict[tuple[str, str], float]:
+    """The plan's seconds of every training job (experiment, variant) of a configuration, from
+    the costs of its device (device auto: the CPU's, the slower and so the safer estimate)."""
+    return plan(config, Costs.load(newest_costs("cuda" if config["device"] == "cuda" else "cpu")))["jobs"]
+
+
 PACKAGED_CORPUS_WORDS = 1_938_857   # enwiki + wordnet, as `dlrepro prepare-corpus` builds it
 
 

@@ -1,6 +1,7 @@
 # Validate the configuration and check every path before anything runs: a job that fails makes
 # Snakemake delete its outputs, so what can be checked here is never left to a job.
 import json
+import math
 import os
 import sys
 
@@ -12,6 +13,7 @@ from dlrepro.config import classifier_run, config_hash, expand_runs, validate as
 from dlrepro.data import CORPUS, FASHION_MNIST as DATA
 from dlrepro.errors import ConfigError, DataError
 from dlrepro.experiments import BY_ID as EXPERIMENTS
+from dlrepro.plan import job_seconds
 from dlrepro.metrics.perceptual import WeightsMissing, status as lpips_status, torch_home_of
 from dlrepro.runfolder import (INFO, METRICS, OUTPUTS, RUNS_ROOT, SCORES_ROOT, RunFolder, run_dir,
                                score_file as score_path)
@@ -70,6 +72,31 @@ for _run in RUNS.values():
 SEEDS = {experiment: sorted({run.seed for (e, _), runs in VARIANTS.items() if e == experiment
                              for run in runs})
          for experiment in config["experiments"]}
+
+
+# The cost planner's seconds for every training job (src/dlrepro/plan.py, from the costs measured
+# on this kind of device, benchmarks/results): the longest jobs start first, so that the DAG
+# does not end on one long job running alone, and a SLURM job asks for a runtime from them.
+try:
+    JOB_SECONDS = job_seconds(config)
+except ConfigError as err:       # no measured costs: no priorities, the profile's runtime
+    print(f"dlrepro: warning: {err}", file=sys.stderr)
+    JOB_SECONDS = {}
+_LONGEST = {}
+for (_e, _v), _s in JOB_SECONDS.items():
+    _LONGEST[_e] = max(_LONGEST.get(_e, 0.0), _s)
+# Snakemake prefers higher priorities: the experiment with the longest job gets the highest.
+PRIORITY = {e: rank for rank, e in enumerate(sorted(_LONGEST, key=_LONGEST.get), start=1)}
+# Machines differ by ~3x in speed, and a job killed at its time limit loses its epoch.
+RUNTIME_SAFETY, RUNTIME_MIN_MINUTES = 3.0, 10
+
+
+def train_runtime(experiment, variant):
+    """Minutes a SLURM training job asks for: the planned seconds with a safety factor."""
+    seconds = JOB_SECONDS.get((experiment, variant))
+    if seconds is None:
+        return 60
+    return max(RUNTIME_MIN_MINUTES, math.ceil(RUNTIME_SAFETY * seconds / 60))
 
 
 # The software of every rule (pinned; used with --software-deployment-method conda).

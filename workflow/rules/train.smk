@@ -21,8 +21,10 @@ for _experiment, _seeds in SEEDS.items():
         log:
             f"results/logs/train/{_experiment}/{{variant}}.log",
         threads: config["threads_per_run"]
+        priority: PRIORITY.get(_experiment, 0)
         resources:
             gpu_slots=1 if config["device"] != "cpu" else 0,
+            runtime=lambda w, e=_experiment: train_runtime(e, w.variant),
         conda:
             ENVIRONMENT
         shell:
