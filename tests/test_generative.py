@@ -39,7 +39,7 @@ def test_each_family_trains_and_leaves_what_scoring_needs(family, cache, tmp_pat
     spec = gen_spec(**FAMILIES[family])
     metrics = train_run(spec, tmp_path, cache)
     assert metrics["status"] == "ok"
-    outputs = torch.load(tmp_path / "outputs.pt")
+    outputs = runfolder.RunFolder(tmp_path).outputs()
     sets = list(outputs["pairs"].values()) + list(outputs["samples"].values())
     for images in [im for s in sets for im in (s if isinstance(s, tuple) else (s,))]:
         assert images.shape == (50, 1, 28, 28)
@@ -83,7 +83,7 @@ def test_same_seed_gives_identical_files(family, cache, tmp_path):
     for name in ("a", "b"):
         train_run(spec, tmp_path / name, cache)
     assert (tmp_path / "a/metrics.json").read_bytes() == (tmp_path / "b/metrics.json").read_bytes()
-    a, b = torch.load(tmp_path / "a/outputs.pt"), torch.load(tmp_path / "b/outputs.pt")
+    a, b = (runfolder.RunFolder(tmp_path / n).outputs() for n in ("a", "b"))
     for name in a["samples"]:
         assert torch.equal(a["samples"][name], b["samples"][name])
 

@@ -125,3 +125,43 @@ def test_device_cuda_without_cuda_is_a_clear_config_error(fmnist_cache, tmp_path
     assert result.returncode == 2
     assert "config key 'device'" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "run/metrics.json").exists()
+
+
+@pytest.mark.parametrize("model", ["mlp", "ae"])
+def test_a_finished_runs_checkpoint_drops_the_optimizer_and_still_resumes(model, fmnist_cache,
+                                                                          tmp_path):
+    """Finished runs keep weights, best weights and history (what a re-run and scoring read),
+    not the optimizer state: a re-run of a finished run rewrites identical metrics."""
+    import torch
+
+    from tests.test_generative import gen_spec
+
+    spec = (gen_spec("autoencoder", model="ae", latent=2, optimizer="adam", lr=0.001)
+            if model == "ae" else tiny_spec())
+    first = train_run(spec, tmp_path, fmnist_cache)
+    checkpoint = torch.load(tmp_path / CHECKPOINT, weights_only=False)
+    assert "model" in checkpoint["state"]
+    assert not any(k.startswith("optimizer") for k in checkpoint["state"])
+    metrics_bytes = (tmp_path / "metrics.json").read_bytes()
+    assert train_run(spec, tmp_path, fmnist_cache) == first
+    assert (tmp_path / "metrics.json").read_bytes() == metrics_bytes
+
+
+def test_outputs_are_stored_compactly_and_read_back_exactly(tmp_path):
+    import torch
+
+    from dlrepro.runfolder import RunFolder
+
+    full_test_set = torch.randint(0, 256, (10_000, 1, 28, 28), dtype=torch.uint8).float() / 255.0
+    originals = full_test_set[:100]                  # a view of the whole set
+    reconstructions = torch.rand(100, 1, 28, 28)      # not uint8 levels: kept as float32
+    folder = RunFolder(tmp_path)
+    folder.save_outputs({"pairs": {"reconstruction": (originals, reconstructions)},
+                         "labels": torch.arange(100)})
+    back = folder.outputs()
+    a, b = back["pairs"]["reconstruction"]
+    assert a.dtype == b.dtype == torch.float32
+    assert torch.equal(a, originals) and torch.equal(b, reconstructions)
+    assert torch.equal(back["labels"], torch.arange(100))
+    # 100 images as bytes + 100 as float32 (+ pickle overhead), not the 10,000-image base tensor
+    assert folder.outputs_file.stat().st_size < 100 * 784 * 5 + 20_000

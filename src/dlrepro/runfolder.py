@@ -98,7 +98,7 @@ class RunFolder:
     def outputs(self) -> dict:
         import torch
 
-        return torch.load(self.outputs_file, weights_only=False)
+        return _expand(torch.load(self.outputs_file, weights_only=False))
 
     def checkpoint(self, spec_hash: str) -> dict | None:
         """The resume state, or None: no file, other settings, or a file that cannot be read
@@ -127,7 +127,7 @@ class RunFolder:
         atomic_torch_save(state, self.checkpoint_file)
 
     def save_outputs(self, outputs: dict) -> None:
-        atomic_torch_save(outputs, self.outputs_file)
+        atomic_torch_save(_compact(outputs), self.outputs_file)
 
     def write(self, spec: dict, metrics: dict, history=None, device: str = "",
               timings: dict | None = None, tables: dict | None = None) -> None:
@@ -146,3 +146,38 @@ class RunFolder:
         # Last, because Snakemake takes metrics.json as the sign that the run is complete; it
         # holds only deterministic numbers (timings live in run.json) so reruns compare bytewise.
         write_json(self.metrics_file, metrics)
+
+
+# outputs.pt stores images compactly and exactly: an image that is exactly a uint8 image / 255
+# (the data set's own images) as those bytes, every other tensor as a copy of just itself (a
+# slice saved as it is drags its whole base tensor, e.g. the full test set, into the file).
+_UINT8 = "__uint8_over_255__"
+
+
+def _compact(obj):
+    import torch
+
+    if isinstance(obj, dict):
+        return {k: _compact(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_compact(v) for v in obj)
+    if not torch.is_tensor(obj):
+        return obj
+    obj = obj.detach().cpu()
+    if obj.dtype == torch.float32 and obj.numel():
+        levels = (obj * 255).round()
+        if levels.min() >= 0 and levels.max() <= 255:
+            as_bytes = levels.to(torch.uint8)
+            if torch.equal(as_bytes.float() / 255.0, obj):
+                return {_UINT8: as_bytes}
+    return obj.clone()
+
+
+def _expand(obj):
+    if isinstance(obj, dict):
+        if set(obj) == {_UINT8}:
+            return obj[_UINT8].float() / 255.0
+        return {k: _expand(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_expand(v) for v in obj)
+    return obj

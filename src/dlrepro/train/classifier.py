@@ -172,9 +172,11 @@ class ClassifierSteps:
     def load_member_state(self, i: int, state: dict) -> None:
         self.stack.load_member_state(i, state["model"])
         self.best[i] = state["best"]
-        self._optimizer_states[i] = state["optimizer"]
-        if len(self._optimizer_states) == self.members:   # every member given: stack them
-            states = [self._optimizer_states[j] for j in range(self.members)]
+        self._optimizer_states[i] = state.get("optimizer")   # None: the member had finished
+        given = [s for s in self._optimizer_states.values() if s is not None]
+        if len(self._optimizer_states) == self.members and given:   # every member given: stack
+            # a finished member trains no more: any slice serves as its placeholder
+            states = [self._optimizer_states[j] or given[0] for j in range(self.members)]
             self.optimizer.load_state_dict(stack_optimizer_states(states))
 
     def rng_state(self, i: int) -> dict:

@@ -19,7 +19,8 @@ go on. A kind of family supplies only its steps (train/classifier.py, train/gene
   train_epoch(epoch) -> [rows]         one pass over the training data (python floats), per member
   end_epoch(epoch, [rows], epoch_time, [elapsed]) -> [(rows, status)]   evaluate, decide
   freeze(i)                            member i stopped: keep its weights as they are now
-  member_state(i) / load_member_state(i, state)      what member i's checkpoint holds
+  member_state(i) / load_member_state(i, state)      what member i's checkpoint holds (keys
+                                       'optimizer...' are dropped once the member has finished)
   rng_state(i) / set_rng_state(i, state)             member i's random stream
   finish([history], [status], [folder]) -> [metrics] final scores, outputs.pt
   n_params                             the size of one member's model (goes into metrics)
@@ -127,8 +128,13 @@ def _train(specs: list[dict], folders: list, steps, device: torch.device, progre
             histories[i].extend(member_rows)
             if statuses[i] != "ok":
                 steps.freeze(i)
+            state = steps.member_state(i)
+            if statuses[i] != "ok" or epoch == settings["epochs"]:
+                # A finished run's checkpoint keeps what a re-run and scoring read (weights,
+                # best weights, history), not the optimizer state only more training needs.
+                state = {k: v for k, v in state.items() if not k.startswith("optimizer")}
             folders[i].save_checkpoint({
-                "spec_hash": hashes[i], "epoch": epoch, "state": steps.member_state(i),
+                "spec_hash": hashes[i], "epoch": epoch, "state": state,
                 "rng": steps.rng_state(i), "history": histories[i], "elapsed": elapsed[i],
                 "status": statuses[i]})
         last = ended[active[0]][0][-1]

@@ -86,7 +86,8 @@ class GenerativeSteps:
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
         for name, optimizer in self.optimizers.items():
-            optimizer.load_state_dict(state["optimizers"][name])
+            if "optimizers" in state:        # absent once the run has finished
+                optimizer.load_state_dict(state["optimizers"][name])
 
     @torch.no_grad()
     def finish(self, history: list[dict], status: str, folder) -> dict:
