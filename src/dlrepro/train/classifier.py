@@ -22,7 +22,7 @@ from dlrepro.train.seeding import derive_seed, seed_everything
 from dlrepro.train.splits import run_splits
 from dlrepro.train.stack import SeedStack, member_optimizer_state, stack_optimizer_states
 
-EVAL_CHUNK = 4096
+EVAL_CHUNK = 256   # small chunks keep a CNN's activations in cache: benchmarks/evaluation_chunk.py
 
 
 def member_losses(logits: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
