@@ -123,8 +123,10 @@ def test_smoke_dag_runs_through_the_slurm_plugin(cluster, tmp_path):
     assert 0 < len(ids) < sum(remote.values()), (ids, remote)
     runs = expand_runs(config)
     assert all((root / run.path / "metrics.json").exists() for run in runs)
-    states = [sacct(cluster, job_id)[1] for job_id in ids]
-    assert states == ["COMPLETED"] * len(ids), states
+    records = [sacct(cluster, job_id) for job_id in ids]
+    assert [r[1] for r in records] == ["COMPLETED"] * len(ids), records
+    # readable in squeue/sacct: the profile's job-name prefix
+    assert all(r[2].startswith("dlrepro_") for r in records), records
 
 
 SLOW_RUN = """
