@@ -88,3 +88,35 @@ def test_long_jobs_start_first_and_slurm_runtimes_come_from_the_plan(workflow_co
     for rule, variant, _, runtime in jobs:
         seconds = planned[(experiment[rule], variant)]
         assert int(runtime) == max(10, math.ceil(3 * seconds / 60)), (rule, variant)
+
+
+def test_the_report_puts_the_plan_beside_the_measured_training_time():
+    import pandas as pd
+
+    from dlrepro.report.render import fmt, plan_vs_measured
+
+    plan_json = {"experiments": {"dropout": {"runs": 2, "train_seconds": 120.0, "estimated": 0},
+                                 "gan": {"runs": 1, "train_seconds": 0.0, "estimated": 1}}}
+    runs = pd.DataFrame({"experiment": ["dropout", "dropout", "gan"],
+                         "train_seconds": [90.0, 150.0, 5.0]})
+    dropout, gan = plan_vs_measured(plan_json, runs)
+    assert dropout == {"experiment": "dropout", "runs": 2, "planned": fmt(2.0, 3),
+                       "measured": fmt(4.0, 3), "ratio": fmt(2.0, 3), "estimated": 0}
+    assert gan["ratio"] == "–"     # nothing planned: no ratio
+
+
+def test_plan_json_for_a_dags_config_and_without_costs(tmp_path, monkeypatch):
+    from dlrepro import plan as plan_module
+    from dlrepro.cli import main
+
+    config = load_config([REPO / "config/config.yaml", REPO / "config/smoke.yaml"])
+    out = tmp_path / "plan.json"
+    assert main(["plan", "--config-json", json.dumps(config), "--device", "cpu",
+                 "--json", str(out)]) in (0, None)
+    written = json.loads(out.read_text())
+    assert set(written["experiments"]) == set(config["experiments"])
+    dropout = written["experiments"]["dropout"]
+    assert 0 < dropout["train_seconds"] < dropout["seconds"]   # evaluation is not training
+    monkeypatch.setattr(plan_module, "RESULTS", tmp_path / "no-costs-here")
+    main(["plan", "--config-json", json.dumps(config), "--device", "cpu", "--json", str(out)])
+    assert "no measured costs" in json.loads(out.read_text())["missing"]

@@ -67,6 +67,10 @@ def test_report_has_every_experiment_and_no_network_resource(smoke_dag):
     assert "http://" not in html and "https://" not in html
     assert html.count("data:image/png;base64,") >= 8
     assert "<script" not in html  # nothing runs, nothing fetches
+    # provenance: the cost planner's expectation beside the measured training time
+    plan_table = html.split("Planned vs measured training time")[1].split("</table>")[0]
+    for experiment in config["experiments"]:
+        assert f"<td>{experiment}</td>" in plan_table, experiment
 
 
 IMAGE_EXPERIMENTS = ("autoencoder", "vae", "gan", "image-metrics")

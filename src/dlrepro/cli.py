@@ -127,17 +127,37 @@ def _fetch_weights(args) -> None:
 
 
 def _plan(args) -> None:
-    from dlrepro.config import load_config
+    from dlrepro.config import load_config, validate
+    from dlrepro.errors import ConfigError
     from dlrepro.plan import Costs, format_plan, newest_costs, plan
 
-    config = load_config(["config/config.yaml", *args.configfile])
-    costs_file = args.costs or newest_costs(args.device)
+    if args.config_json:     # the resolved configuration of a DAG (the report's plan rule)
+        config = validate(json.loads(args.config_json))
+    else:
+        config = load_config(["config/config.yaml", *args.configfile])
+    device = args.device
+    if device == "auto":
+        import torch
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        costs_file = args.costs or newest_costs(device)
+    except ConfigError as err:
+        if not args.json:
+            raise
+        from dlrepro.io import write_json   # the report says so instead of failing the DAG
+        write_json(args.json, {"experiments": {}, "device": device, "costs": "", "missing": str(err)})
+        return
     # the corpus's size, when it has been built (else plan()'s default: the packaged corpus)
     from dlrepro.data import CORPUS
 
     described = Path(f"{CORPUS}.json")
     words = {"corpus_words": json.loads(described.read_text())["total_tokens"]} if described.exists() else {}
-    print(format_plan(plan(config, Costs.load(costs_file), **words), args.cores))
+    result = plan(config, Costs.load(costs_file), **words)
+    if args.json:
+        from dlrepro.io import write_json
+        write_json(args.json, {k: v for k, v in result.items() if k != "jobs"})
+    else:
+        print(format_plan(result, args.cores))
 
 
 def _aggregate(args) -> None:
@@ -148,7 +168,7 @@ def _aggregate(args) -> None:
 def _report(args) -> None:
     from dlrepro.report.render import render
     render(args.tables, args.out, determinism=args.determinism, config_hash=args.config_hash,
-           figure_files=args.figures)
+           figure_files=args.figures, plan=args.plan)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,9 +238,12 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("plan", help="runs, steps and expected wall time of a configuration")
     p.add_argument("--configfile", nargs="*", default=[], help="overlays over config/config.yaml")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--config-json", help="a resolved configuration as JSON (instead of files)")
+    p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu",
+                   help="whose measured costs (auto: cuda when visible here)")
     p.add_argument("--costs", help="a gpu_check JSON (default: the newest for --device)")
     p.add_argument("--cores", type=int, default=2, help="training jobs at a time")
+    p.add_argument("--json", help="write the plan as JSON here (for the report) instead of a table")
     p.set_defaults(func=_plan)
 
     p = sub.add_parser("aggregate", help="tidy tables over runs")
@@ -233,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tables", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--determinism", help="result file of `dlrepro determinism`")
+    p.add_argument("--plan", help="the cost planner's JSON for this DAG (`dlrepro plan --json`)")
     p.add_argument("--config-hash", default="")
     p.add_argument("--figures", nargs="*", default=[],
                    help="outputs.pt files of the runs whose image figures the report shows")

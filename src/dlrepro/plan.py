@@ -79,6 +79,11 @@ class RunCost:
     steps: int
     seconds: float
     measured: bool
+    train_seconds: float | None = None   # the optimisation steps alone (None: all of seconds)
+
+    def __post_init__(self):
+        if self.train_seconds is None:
+            self.train_seconds = self.seconds
 
 
 def run_cost(run: Run, config: dict, costs: Costs, corpus_words: int) -> RunCost:
@@ -94,7 +99,7 @@ def run_cost(run: Run, config: dict, costs: Costs, corpus_words: int) -> RunCost
     per_step, measured = costs.step_seconds(s, batch)
     evaluated = data["validation_size"] + (data["test_size"] or 10_000)
     evaluation = s["epochs"] * math.ceil(evaluated / batch) * per_step * FORWARD_FRACTION
-    return RunCost(run, steps, steps * per_step + evaluation, measured)
+    return RunCost(run, steps, steps * per_step + evaluation, measured, steps * per_step)
 
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
@@ -133,8 +138,8 @@ def plan(config: dict, costs: Costs, corpus_words: int = PACKAGED_CORPUS_WORDS) 
     jobs: dict[tuple[str, str], float] = {}
     for run in expand_runs(config):
         cost = run_cost(run, config, costs, corpus_words)
-        row = rows.setdefault(run.experiment, {"runs": 0, "jobs": 0, "steps": 0,
-                                               "seconds": 0.0, "estimated": 0})
+        row = rows.setdefault(run.experiment, {"runs": 0, "jobs": 0, "steps": 0, "seconds": 0.0,
+                                               "train_seconds": 0.0, "estimated": 0})
         if (run.experiment, run.variant) not in jobs:
             row["jobs"] += 1
             row["seconds"] += costs.startup
@@ -143,9 +148,10 @@ def plan(config: dict, costs: Costs, corpus_words: int = PACKAGED_CORPUS_WORDS) 
         row["runs"] += 1
         row["steps"] += cost.steps
         row["seconds"] += cost.seconds
+        row["train_seconds"] += cost.train_seconds
         row["estimated"] += not cost.measured
     total = {k: sum(r[k] for r in rows.values()) for k in ("runs", "jobs", "steps", "seconds",
-                                                             "estimated")}
+                                                             "train_seconds", "estimated")}
     return {"experiments": rows, "total": total, "costs": costs.source, "device": costs.device,
             "jobs": jobs, "max_job_seconds": max(jobs.values(), default=0.0)}
 

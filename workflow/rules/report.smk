@@ -1,5 +1,22 @@
 localrules:
+    plan,
     report,
+
+
+# The cost planner's expectation for this DAG, shown beside the measured times in the report.
+rule plan:
+    output:
+        "results/plan.json",
+    params:
+        config=json.dumps(config, sort_keys=True),
+        device=config["device"],
+    log:
+        "results/logs/plan.log",
+    conda:
+        ENVIRONMENT
+    shell:
+        "dlrepro plan --config-json {params.config:q} --device {params.device} "
+        "--json {output} 2> {log:q}"
 
 
 rule report:
@@ -8,6 +25,7 @@ rule report:
         determinism=["results/determinism.json"] if determinism_run() else [],
         # the image figures are drawn from these (each variant's lowest seed)
         figures=report_figure_inputs(),
+        plan=rules.plan.output,
     output:
         "report/index.html",
     params:
@@ -19,4 +37,5 @@ rule report:
         ENVIRONMENT
     shell:
         "dlrepro report --tables {input.tables:q} --out {output} {params.determinism} "
-        "--config-hash {params.config_hash} --figures {input.figures:q} 2> {log:q}"
+        "--config-hash {params.config_hash} --figures {input.figures:q} --plan {input.plan} "
+        "2> {log:q}"

@@ -138,8 +138,23 @@ def _lpips_weights(scoring: pd.DataFrame) -> list[str]:
                    for r in used.itertuples()})
 
 
+def plan_vs_measured(plan: dict, runs: pd.DataFrame) -> list[dict]:
+    """Per experiment: the planner's training minutes against the runs' measured training
+    minutes (run.json's train_seconds: the optimisation epochs, not evaluation or start-up)."""
+    rows = []
+    for experiment, row in plan["experiments"].items():
+        measured = (runs.loc[runs["experiment"] == experiment, "train_seconds"].sum()
+                    if len(runs) else 0.0)
+        planned = row["train_seconds"]
+        rows.append({"experiment": experiment, "runs": row["runs"],
+                     "planned": fmt(planned / 60, 3), "measured": fmt(measured / 60, 3),
+                     "ratio": fmt(measured / planned, 3) if planned > 0 and measured > 0 else "–",
+                     "estimated": row["estimated"]})
+    return rows
+
+
 def build_context(tables: Path, determinism: str | None, config_hash: str,
-                  figure_files=()) -> dict:
+                  figure_files=(), plan: str | None = None) -> dict:
     """What the template shows. `figure_files`: the outputs.pt files of the runs whose image
     figures are drawn (each variant's lowest seed)."""
     figure_files = {run_key(path): Path(path) for path in figure_files}
@@ -177,6 +192,7 @@ def build_context(tables: Path, determinism: str | None, config_hash: str,
             "seconds": fmt(float(exp_runs["train_seconds"].sum()), 3),
         })
     determinism_result = read_json(determinism) if determinism and Path(determinism).exists() else None
+    plan_data = read_json(plan) if plan and Path(plan).exists() else None
     timings = runs[["experiment", "variant", "seed", "status", "train_seconds"]].copy() if len(runs) else runs
     classifier_acc = (runs["classifier_test_acc"].dropna()
                       if "classifier_test_acc" in runs else pd.Series(dtype=float))
@@ -197,14 +213,17 @@ def build_context(tables: Path, determinism: str | None, config_hash: str,
             "diverged": int((runs["status"] == "diverged").sum()) if len(runs) else 0,
             "timings": [{"run": f"{r.experiment}/{r.variant}/seed{r.seed}", "status": r.status,
                          "seconds": fmt(r.train_seconds, 3)} for r in timings.itertuples()],
+            "plan": ({"device": plan_data["device"], "costs": Path(plan_data["costs"]).name,
+                      "rows": plan_vs_measured(plan_data, runs),
+                      "missing": plan_data.get("missing")} if plan_data else None),
         },
     }
 
 
 def render(tables: str | Path, out: str | Path, determinism: str | None = None,
-           config_hash: str = "", figure_files=()) -> None:
+           config_hash: str = "", figure_files=(), plan: str | None = None) -> None:
     env = Environment(loader=PackageLoader("dlrepro", "report/templates"),
                       autoescape=select_autoescape(["html", "j2"]))
-    context = build_context(Path(tables), determinism, config_hash, figure_files)
+    context = build_context(Path(tables), determinism, config_hash, figure_files, plan)
     html = env.get_template("index.html.j2").render(**context)
     atomic_write_text(out, html)
