@@ -177,3 +177,18 @@ def test_a_plain_dropout_in_a_stacked_family_is_named():
 
     with pytest.raises(TypeError, match="plain nn.Dropout.*families.layers.Dropout"):
         SeedStack([nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5)) for _ in range(2)])
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_determinism_check_retrains_the_reference_with_its_group(together, fmnist_cache, tmp_path):
+    """A seed trained in a stacked group is reproduced by re-training the group; a seed trained
+    alone by re-training it alone. Either way its metrics.json bytes come back identical."""
+    from dlrepro.cli import main
+
+    specs = group([0, 1], together, dropout=0.3)
+    train(specs, tmp_path / "runs", fmnist_cache)
+    result = tmp_path / "determinism.json"
+    main(["determinism", "--spec", json.dumps(specs), "--reference",
+          str(tmp_path / "runs/seed0/metrics.json"), "--data", str(fmnist_cache), "--quiet",
+          "--result", str(result)])
+    assert json.loads(result.read_text()) == {"run": "dropout/base/seed0", "identical": True}

@@ -43,17 +43,21 @@ def _train(args) -> None:
 
 
 def _determinism(args) -> None:
-    """Re-train the reference run's group (the specs given: its variant's seeds, which may train
-    together) in scratch folders and compare the first run's metrics.json bytes."""
+    """Re-train the reference run (the first of the specs given: its variant's seeds) in a
+    scratch folder, with its group when the seeds train together, and compare its
+    metrics.json bytes."""
     import tempfile
 
+    from dlrepro.families import get
     from dlrepro.io import write_json
-
     from dlrepro.runfolder import RunFolder
 
     reference = Path(args.reference)
     specs = json.loads(args.spec)
     specs = specs if isinstance(specs, list) else [specs]
+    if not get(specs[0]["settings"]["model"]).trains_together(specs):
+        specs = specs[:1]           # seeds train alone here: the reference run alone suffices
+    args.spec = json.dumps(specs)
     with tempfile.TemporaryDirectory(prefix="dlrepro-determinism-") as scratch:
         args.out = [f"{scratch}/{i}" for i in range(len(specs))]
         _train(args)

@@ -84,15 +84,19 @@ class Family:
             return [self.run(spec, folder, inputs) for spec, folder in zip(specs, folders)]
         from dlrepro.train import engine
 
-        together = (self.trains_seeds_together and _seeds_together(specs[0])
-                    and len({_variant(spec) for spec in specs}) == 1)
-        groups = [(specs, folders)] if together else [([s], [f]) for s, f in zip(specs, folders)]
+        groups = ([(specs, folders)] if self.trains_together(specs)
+                  else [([s], [f]) for s, f in zip(specs, folders)])
         results = []
         for group_specs, group_folders in groups:
             results += engine.train(group_specs, group_folders,
                                     self._steps(group_specs, inputs.fashion_mnist()),
                                     progress=progress, slots_per_gpu=slots_per_gpu)
         return results
+
+    def trains_together(self, specs: list[dict]) -> bool:
+        """These runs (one variant's seeds) would train as one stacked model here."""
+        return (self.trains_seeds_together and _seeds_together(specs[0])
+                and len({_variant(spec) for spec in specs}) == 1)
 
     def _steps(self, specs: list[dict], cache: dict):
         from dlrepro.train import engine
