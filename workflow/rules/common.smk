@@ -91,6 +91,14 @@ PRIORITY = {e: rank for rank, e in enumerate(sorted(_LONGEST, key=_LONGEST.get),
 RUNTIME_SAFETY, RUNTIME_MIN_MINUTES = 3.0, 10
 
 
+def plan_config():
+    """What the cost planner reads of the configuration (not where the data live: moving the
+    Fashion-MNIST folder must not re-plan and so re-render the report)."""
+    return {"seeds": config["seeds"], "device": config["device"],
+            "seeds_together": config["seeds_together"], "experiments": config["experiments"],
+            "data": {k: config["data"][k] for k in ("validation_size", "test_size")}}
+
+
 def train_runtime(experiment, variant):
     """Minutes a SLURM training job asks for: the planned seconds with a safety factor."""
     seconds = JOB_SECONDS.get((experiment, variant))

@@ -8,7 +8,7 @@ rule plan:
     output:
         "results/plan.json",
     params:
-        config=json.dumps(config, sort_keys=True),
+        config=json.dumps(plan_config(), sort_keys=True),
         device=config["device"],
     log:
         "results/logs/plan.log",
