@@ -20,11 +20,35 @@ import torch
 import torch.nn.functional as F
 
 from dlrepro.config import validate
-from dlrepro.data import split_fashion_mnist
+from dlrepro.data import Split, split_fashion_mnist
 from dlrepro.data.fashion_mnist import FILES, MEAN, STD, prepare, load_cache
 from dlrepro.families import get
-from dlrepro.train.classifier import train_epoch
 from dlrepro.train.optim import build_optimizer
+
+
+# The reference epoch of DEVELOPERS.md is defined on this loop: the engine's loop for one model
+# (train/classifier.py trains a group of seeds; for one seed its arithmetic is this loop's, bit
+# for bit — scripts/retrain_and_compare.py), kept here unchanged so that the unit stays the same
+# across sessions.
+def train_epoch(model, optimizer, train: Split, batch_size: int, order_seed: int):
+    """One pass in a seeded order. Returns (mean loss, accuracy) as device tensors (no sync)."""
+    model.train()
+    n = len(train)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(order_seed))
+    order = order.to(train.x.device)
+    loss_sum = torch.zeros((), device=train.x.device)
+    correct = torch.zeros((), device=train.x.device, dtype=torch.long)
+    for start in range(0, n, batch_size):
+        idx = order[start:start + batch_size]
+        x, y = train.x[idx], train.y[idx]
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.detach() * len(idx)
+        correct += (logits.detach().argmax(1) == y).sum()
+    return loss_sum / n, correct.float() / n
 
 
 def settings_for(model: str) -> dict:
