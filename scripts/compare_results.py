@@ -3,7 +3,7 @@
     python scripts/compare_results.py OLD_RESULTS NEW_RESULTS
 
 Compared, after leaving out wall time (train/epoch seconds, words per second, elapsed) and
-provenance (git commit, device):
+provenance (git commit, device, the weights file's folder):
   every run's metrics.json (exact JSON equality), its history.csv and other per-run tables,
   every score file of the scoring stage, and every table of results/tables.
 A run or file present on one side only is a difference (with --intersection: counted and
@@ -20,7 +20,7 @@ import pandas as pd
 
 WALL_TIME = {"epoch_time", "elapsed", "words_per_second", "train_seconds", "epoch_seconds",
              "wall_seconds"}
-PROVENANCE = {"git_commit", "device"}
+PROVENANCE = {"git_commit", "device", "lpips_file"}   # lpips_file: where the clone keeps the weights (their SHA-256 is compared)
 
 
 def _json(path: Path):
