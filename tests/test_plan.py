@@ -29,7 +29,7 @@ def test_steps_and_seconds_of_a_measured_variant(tmp_path):
     costs = costs_file(tmp_path, [row("dropout=0.0", 0.002), row("dropout=0.5", 0.003)])
     result = plan(config, costs)
     steps = 30 * math.ceil(2000 / 64)
-    evaluation = 30 * math.ceil(1500 / 64) * FORWARD_FRACTION
+    evaluation = 30 * 1000 / 64 * FORWARD_FRACTION   # the validation images, each epoch
     expected = 2 * (steps + evaluation) * (0.002 + 0.003) + 2 * 2.0   # 2 seeds, 2 job start-ups
     assert result["total"]["steps"] == 2 * 2 * steps
     assert result["total"]["seconds"] == pytest.approx(expected)
@@ -47,7 +47,7 @@ def test_unmeasured_shapes_are_estimated_from_the_family_and_marked(tmp_path):
     result = plan(config, costs)
     assert result["total"]["estimated"] == 1
     assert result["total"]["seconds"] == pytest.approx(
-        10 * 0.004 + math.ceil(20000 / 64) * 0.004 * FORWARD_FRACTION + 2.0)
+        10 * 0.004 + 10_000 / 64 * 0.004 * FORWARD_FRACTION + 2.0)   # default: 10,000 validation images
 
 
 def test_missing_family_is_a_named_error(tmp_path):

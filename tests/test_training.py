@@ -128,10 +128,11 @@ def test_device_cuda_without_cuda_is_a_clear_config_error(fmnist_cache, tmp_path
 
 
 @pytest.mark.parametrize("model", ["mlp", "ae"])
-def test_a_finished_runs_checkpoint_drops_the_optimizer_and_still_resumes(model, fmnist_cache,
-                                                                          tmp_path):
-    """Finished runs keep weights, best weights and history (what a re-run and scoring read),
-    not the optimizer state: a re-run of a finished run rewrites identical metrics."""
+def test_a_finished_run_leaves_no_checkpoint_and_reruns_to_the_same_numbers(model, fmnist_cache,
+                                                                           tmp_path):
+    """A complete run is its files: the resume point is removed, and a re-run (which therefore
+    trains afresh) rewrites identical metrics. A spec that keeps its weights (the scoring
+    stage's feature classifier) keeps them, without the optimizer state."""
     import torch
 
     from tests.test_generative import gen_spec
@@ -139,29 +140,42 @@ def test_a_finished_runs_checkpoint_drops_the_optimizer_and_still_resumes(model,
     spec = (gen_spec("autoencoder", model="ae", latent=2, optimizer="adam", lr=0.001)
             if model == "ae" else tiny_spec())
     first = train_run(spec, tmp_path, fmnist_cache)
-    checkpoint = torch.load(tmp_path / CHECKPOINT, weights_only=False)
-    assert "model" in checkpoint["state"]
-    assert not any(k.startswith("optimizer") for k in checkpoint["state"])
+    assert not (tmp_path / CHECKPOINT).exists()
     metrics_bytes = (tmp_path / "metrics.json").read_bytes()
     assert train_run(spec, tmp_path, fmnist_cache) == first
     assert (tmp_path / "metrics.json").read_bytes() == metrics_bytes
 
+    kept = tmp_path / "kept"
+    assert train_run({**spec, "keep_weights": True}, kept, fmnist_cache) == first
+    checkpoint = torch.load(kept / CHECKPOINT, weights_only=False)
+    assert "model" in checkpoint["state"]
+    assert not any(k.startswith("optimizer") for k in checkpoint["state"])
 
-def test_outputs_are_stored_compactly_and_read_back_exactly(tmp_path):
+
+def test_outputs_store_images_as_8_bit_levels_once_each(tmp_path):
+    """The data set's images come back exactly, a model's within half a level (1/510); other
+    tensors (codes, labels, values outside [0, 1]) exactly; a tensor given twice is stored once."""
     import torch
 
     from dlrepro.runfolder import RunFolder
 
     full_test_set = torch.randint(0, 256, (10_000, 1, 28, 28), dtype=torch.uint8).float() / 255.0
     originals = full_test_set[:100]                  # a view of the whole set
-    reconstructions = torch.rand(100, 1, 28, 28)      # not uint8 levels: kept as float32
+    reconstructions = torch.rand(100, 1, 28, 28)      # not levels: stored as the nearest level
+    noisy = originals + torch.randn(100, 1, 28, 28)   # outside [0, 1]: not an image, kept as is
+    codes = torch.rand(100, 2)                        # 2-D: not images
     folder = RunFolder(tmp_path)
-    folder.save_outputs({"pairs": {"reconstruction": (originals, reconstructions)},
-                         "labels": torch.arange(100)})
+    folder.save_outputs({"pairs": {"reconstruction": (originals, reconstructions),
+                                   "noisy": (originals, noisy)},
+                         "codes": codes, "labels": torch.arange(100)})
     back = folder.outputs()
     a, b = back["pairs"]["reconstruction"]
     assert a.dtype == b.dtype == torch.float32
-    assert torch.equal(a, originals) and torch.equal(b, reconstructions)
-    assert torch.equal(back["labels"], torch.arange(100))
-    # 100 images as bytes + 100 as float32 (+ pickle overhead), not the 10,000-image base tensor
-    assert folder.outputs_file.stat().st_size < 100 * 784 * 5 + 20_000
+    assert torch.equal(a, originals) and torch.equal(back["pairs"]["noisy"][0], originals)
+    assert 0 < (b - reconstructions).abs().max() <= 1 / 510 + 1e-7
+    assert torch.equal(b, (reconstructions * 255).round() / 255)
+    assert torch.equal(back["pairs"]["noisy"][1], noisy)
+    assert torch.equal(back["codes"], codes) and torch.equal(back["labels"], torch.arange(100))
+    # originals once + reconstructions as bytes, noisy as float32 (+ pickle overhead); neither the
+    # 10,000-image base tensor nor a second copy of the originals
+    assert folder.outputs_file.stat().st_size < 2 * 100 * 784 + 100 * 784 * 4 + 20_000

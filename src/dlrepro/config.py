@@ -199,6 +199,7 @@ class Run:
     seed: int
     axes: dict = field(hash=False)
     settings: dict = field(hash=False)
+    keeps_weights: bool = field(default=False, hash=False)   # its checkpoint outlives training
 
     @property
     def path(self) -> str:
@@ -223,6 +224,8 @@ class Run:
             spec["seeds_together"] = config["seeds_together"]
         if self.family.scored:
             spec["score_images"] = config["metrics"]["images"]
+        if self.keeps_weights:
+            spec["keep_weights"] = True
         return spec
 
 
@@ -234,7 +237,7 @@ def classifier_run(config: dict) -> Run:
     """The feature classifier of the scoring stage, as a run (its settings with defaults filled)."""
     settings = copy.deepcopy(config["metrics"]["classifier"])
     _settings_validator().validate(settings)
-    return Run("feature-classifier", "base", 0, {}, settings)
+    return Run("feature-classifier", "base", 0, {}, settings, keeps_weights=True)
 
 
 def expand_runs(config: dict) -> list[Run]:

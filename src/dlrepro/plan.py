@@ -6,9 +6,9 @@ writes them: `--sections step_costs,word2vec` on this machine's CPU, the whole c
 
 A run's cost = its steps x the per-step cost of a measured variant of the same shape (settings
 that change the arithmetic: family, sizes, batch, optimizer; not the learning rate or epochs),
-plus one evaluation pass over the validation and test images per epoch (a forward pass costs
-about a third of a training step), plus the job's start-up. Costs not measured for that shape
-are estimated from the family's measured median and marked as such. Early stopping may end a
+plus one evaluation pass per epoch (validation images for a classifier, test images for a
+generative model; a forward pass costs about a third of a training step), plus the job's
+start-up. Costs not measured for that shape are estimated from the family's measured median and marked as such. Early stopping may end a
 run sooner: the plan is its upper bound.
 """
 from __future__ import annotations
@@ -26,6 +26,8 @@ TRAIN_POOL = 60_000
 NOT_SHAPE = {"lr", "momentum", "weight_decay", "epochs", "train_size", "early_stopping",
              "patience", "init", "logs_per_epoch"}
 FORWARD_FRACTION = 1 / 3            # an evaluation batch vs a training step
+EVAL_BATCH = 64                     # below it, a step's cost is overhead that evaluation does not pay
+TEST_IMAGES = 10_000
 STARTUP_SECONDS = 3.0               # a job's interpreter + torch import, when not measured
 
 
@@ -97,8 +99,12 @@ def run_cost(run: Run, config: dict, costs: Costs, corpus_words: int) -> RunCost
     batch = train_n if s["batch_size"] == "full" else int(s["batch_size"])
     steps = s["epochs"] * math.ceil(train_n / batch)
     per_step, measured = costs.step_seconds(s, batch)
-    evaluated = data["validation_size"] + (data["test_size"] or 10_000)
-    evaluation = s["epochs"] * math.ceil(evaluated / batch) * per_step * FORWARD_FRACTION
+    # Each epoch ends with a forward pass over the validation images (a classifier) or the test
+    # images (a generative model), in large chunks: per image, a training step's share of a
+    # batch of at least EVAL_BATCH images.
+    evaluated = (data["validation_size"] if family.kind == "classifier"
+                 else data["test_size"] or TEST_IMAGES)
+    evaluation = s["epochs"] * evaluated * per_step / max(batch, EVAL_BATCH) * FORWARD_FRACTION
     return RunCost(run, steps, steps * per_step + evaluation, measured, steps * per_step)
 
 

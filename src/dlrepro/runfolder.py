@@ -6,7 +6,9 @@ report all go through this module; nobody else spells out a path.
     metrics.json    deterministic numbers; written last: it marks the run complete
     run.json        spec, spec hash, status, versions, git commit, device, timings
     history.csv     per-epoch (or per-step) curves; other *.csv are per-run tables
-    checkpoint.pt   the engine's resume point (weights, optimizers, RNG states, history)
+    checkpoint.pt   the engine's resume point (weights, optimizers, RNG states, history), while
+                    the run trains; removed once it is complete, unless its spec keeps the
+                    weights (the scoring stage's feature classifier: no optimizer state)
     outputs.pt      what scoring and the report read: image pairs, sample sets, figure data
   results/scores/{experiment}/{variant}/seed{n}.json   the scoring stage's file for that run
 """
@@ -148,29 +150,39 @@ class RunFolder:
         write_json(self.metrics_file, metrics)
 
 
-# outputs.pt stores images compactly and exactly: an image that is exactly a uint8 image / 255
-# (the data set's own images) as those bytes, every other tensor as a copy of just itself (a
-# slice saved as it is drags its whole base tensor, e.g. the full test set, into the file).
+# outputs.pt stores images as 8-bit levels, as an image file would: a float tensor of images
+# (3 or more dimensions, every value within [0, 1]) is kept as round(255 x) in uint8 and read back
+# as levels / 255. The data set's own images are levels already, so they come back exactly; a
+# model's images move by at most 1/510, far below what PSNR, SSIM, LPIPS or a Fréchet distance
+# resolve (benchmarks/outputs_precision.py measures it). A tensor that appears twice (the
+# originals of several pairs) is stored once, and every tensor as a copy of just itself (a slice
+# saved as it is drags its whole base tensor, e.g. the full test set, into the file).
 _UINT8 = "__uint8_over_255__"
 
 
-def _compact(obj):
+def _compact(obj, seen: dict | None = None):
     import torch
 
+    seen = {} if seen is None else seen
     if isinstance(obj, dict):
-        return {k: _compact(v) for k, v in obj.items()}
+        return {k: _compact(v, seen) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(_compact(v) for v in obj)
+        return type(obj)(_compact(v, seen) for v in obj)
     if not torch.is_tensor(obj):
         return obj
-    obj = obj.detach().cpu()
-    if obj.dtype == torch.float32 and obj.numel():
-        levels = (obj * 255).round()
-        if levels.min() >= 0 and levels.max() <= 255:
-            as_bytes = levels.to(torch.uint8)
-            if torch.equal(as_bytes.float() / 255.0, obj):
-                return {_UINT8: as_bytes}
-    return obj.clone()
+    if id(obj) not in seen:   # the same tensor again: the same stored object (saved once)
+        seen[id(obj)] = (obj, _compact_tensor(obj))   # obj is held so that its id stays unique
+    return seen[id(obj)][1]
+
+
+def _compact_tensor(tensor):
+    import torch
+
+    tensor = tensor.detach().cpu()
+    if tensor.dtype == torch.float32 and tensor.dim() >= 3 and tensor.numel():
+        if tensor.min() >= 0 and tensor.max() <= 1:
+            return {_UINT8: (tensor * 255).round().to(torch.uint8)}
+    return tensor.clone()
 
 
 def _expand(obj):

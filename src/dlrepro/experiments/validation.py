@@ -5,7 +5,7 @@ EXPERIMENT = Experiment(
     id="validation", title="Validation set and early stopping", notes="note 000 §3",
     claim="The validation set reveals overfitting and picks the epoch (early stopping); the test set"
           " is kept for the final score only.",
-    setting="MLP 256-256 trained long on a small (1,000) and a larger (10,000) training set; early"
+    setting="MLP 256-256 trained long on a small (1,000) and a larger (4,000) training set; early"
             " stopping (patience 5, on validation accuracy) on or off.",
     checks=[Check("with 1,000 training images the model overfits: train − test accuracy gap > 0.05",
                   "gap", {"train_size": 1000, "early_stopping": False}, threshold=0.05),

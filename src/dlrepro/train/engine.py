@@ -152,6 +152,11 @@ def _train(specs: list[dict], folders: list, steps, device: torch.device, progre
             "train_seconds": elapsed[i],
             "epoch_seconds": float(epoch_times.mean()) if len(epoch_times) else math.nan,
             "seeds_trained_together": steps.members})
+    # A complete run is its folder's files: the resume point goes (a re-run trains afresh, to the
+    # same numbers), unless the weights are a product (the scoring stage's feature classifier).
+    for spec, folder in zip(specs, folders):
+        if not spec.get("keep_weights"):
+            folder.checkpoint_file.unlink(missing_ok=True)
     return results
 
 
