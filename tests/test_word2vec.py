@@ -245,3 +245,36 @@ def test_corpus_build_is_checksummed_and_lines_are_short(tmp_path):
     assert info["total_tokens"] == 25_002
     import hashlib
     assert info["sha256"] == hashlib.sha256((tmp_path / "corpus.txt").read_bytes()).hexdigest()
+
+
+def test_a_job_reads_the_corpus_once_and_each_seed_matches_its_run_alone(tmp_path):
+    """The seeds of a job share one read and encoding of the corpus: a seed trained after
+    another gives the metrics.json bytes it gives alone, and a corpus rewritten at the same path
+    is read again."""
+    import json
+
+    from dlrepro.data import Inputs
+    from dlrepro.families import get
+    from dlrepro.families import word2vec as w2v
+    from dlrepro.runfolder import RunFolder
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in synthetic_sentences(400)) + "\n")
+    settings = {"model": "word2vec", "implementation": "ours", "architecture": "skipgram",
+                "output": "negative", "dim": 8, "window": 2, "min_count": 1, "sample": 0.0,
+                "negative": 3, "alpha": 0.05, "min_alpha": 0.0001, "epochs": 1,
+                "batch_words": 64, "row_cap": 0, "softmax_words": None}
+    spec = lambda seed: {"experiment": "word2vec", "variant": "v", "seed": seed, "axes": {},  # noqa: E731
+                         "settings": settings, "device": "cpu", "threads": 1}
+    family, inputs = get("word2vec"), Inputs(corpus=corpus)
+    w2v._corpus.cache_clear(), w2v._corpus_encoded.cache_clear()
+    family.train([spec(0), spec(1)], [RunFolder(tmp_path / "a0"), RunFolder(tmp_path / "a1")],
+                 inputs, progress=False)
+    assert w2v._corpus.cache_info().misses == 1 and w2v._corpus_encoded.cache_info().misses == 1
+    w2v._corpus.cache_clear(), w2v._corpus_encoded.cache_clear()
+    family.train([spec(1)], [RunFolder(tmp_path / "b1")], inputs, progress=False)
+    assert ((tmp_path / "a1/metrics.json").read_bytes() == (tmp_path / "b1/metrics.json").read_bytes())
+
+    corpus.write_text("alpha beta gamma\n" * 50)      # same path, new contents: read again
+    family.train([spec(0)], [RunFolder(tmp_path / "c0")], inputs, progress=False)
+    assert json.loads((tmp_path / "c0/metrics.json").read_text())["vocabulary"] == 3

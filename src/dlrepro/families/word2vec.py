@@ -29,11 +29,13 @@ way as everybody's (corpus words per second of training).
 """
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -318,9 +320,25 @@ def evaluate(kv) -> tuple[dict, pd.DataFrame]:
     return metrics, pd.DataFrame(rows, columns=["word", "rank", "neighbour", "similarity"])
 
 
-def _train_ours(settings, sentences, seed, device):
-    vocab = Vocabulary.build(sentences, settings["min_count"])
-    ids, sentence_ids = vocab.encode(sentences)
+def _encode(sentences, min_count: int) -> tuple[Vocabulary, np.ndarray, np.ndarray]:
+    vocab = Vocabulary.build(sentences, min_count)
+    return (vocab, *vocab.encode(sentences))
+
+
+# A job trains every seed of its variant in one process: the corpus is read, and its vocabulary
+# built and encoded, once (the file's path, modification time and size are the key).
+@functools.lru_cache(maxsize=1)
+def _corpus(path: str, mtime_ns: int, size: int) -> list[list[str]]:
+    return read_sentences(path)
+
+
+@functools.lru_cache(maxsize=2)
+def _corpus_encoded(path: str, mtime_ns: int, size: int, min_count: int):
+    return _encode(_corpus(path, mtime_ns, size), min_count)
+
+
+def _train_ours(settings, sentences, seed, device, encoded=None):
+    vocab, ids, sentence_ids = encoded or _encode(sentences, settings["min_count"])
     if settings["output"] == "softmax" and settings["softmax_words"]:
         ids, sentence_ids = ids[:settings["softmax_words"]], sentence_ids[:settings["softmax_words"]]
     model = Word2Vec(vocab, {**settings, "seed": seed}, device=device)
@@ -378,7 +396,9 @@ def run(spec: dict, folder, inputs) -> dict:
     enable_determinism()
     settings, experiment = spec["settings"], spec["experiment"]
     seed = derive_seed(spec["seed"], experiment, "word2vec") % (2 ** 31)
-    sentences = read_sentences(inputs.corpus)
+    stat = Path(inputs.corpus).stat()
+    corpus = (str(inputs.corpus), stat.st_mtime_ns, stat.st_size)
+    sentences = _corpus(*corpus)
     tic = time.perf_counter()
     if settings["implementation"] == "gensim":
         words, vectors, history, corpus_words = _train_gensim(settings, sentences, seed)
@@ -386,7 +406,8 @@ def run(spec: dict, folder, inputs) -> dict:
     else:
         torch.set_num_threads(spec.get("threads", 1))
         torch_device = resolve_device(spec["device"])
-        words, vectors, history, corpus_words = _train_ours(settings, sentences, seed, torch_device)
+        words, vectors, history, corpus_words = _train_ours(
+            settings, sentences, seed, torch_device, _corpus_encoded(*corpus, settings["min_count"]))
         device = device_description(torch_device)
     train_seconds = sum(row["epoch_time"] for row in history)
     kv = KeyedVectors(vectors.shape[1])
