@@ -49,7 +49,8 @@ def test_rerun_does_nothing_and_a_deleted_run_reruns_alone(smoke_dag):
     shutil.rmtree(smoke_dag / "results/runs/dropout/dropout=0.5/seed1")
     dry = snakemake("-n", *SMOKE, cwd=smoke_dag)
     dry = dry.stdout + dry.stderr
-    # One job per variant: the deleted seed retrains, its sibling resumes at its end.
+    # One job per variant: the deleted seed retrains, and so does its sibling (a complete run
+    # keeps no checkpoint), to the same bytes.
     assert planned_jobs(dry) == {"train_dropout": 1, "aggregate": 1, "report": 1, "all": 1}
     assert "results/runs/dropout/dropout=0.5/seed1/metrics.json" in dry
     sibling = smoke_dag / "results/runs/dropout/dropout=0.5/seed0/metrics.json"

@@ -1,7 +1,8 @@
 # One rule per experiment (train_<experiment>), one job per variant, every seed of the variant in
 # that job. Each seed checkpoints every epoch into its own run folder: a killed job re-runs
-# (Snakemake marks its outputs incomplete) and each seed resumes from its last checkpoint; a seed
-# that had finished resumes at its end and rewrites identical files.
+# (Snakemake marks its outputs incomplete) and each seed resumes from its last checkpoint. A
+# complete run keeps no checkpoint: a job re-run for one deleted seed retrains its siblings too,
+# to identical files.
 for _experiment, _seeds in SEEDS.items():
 
     rule:
