@@ -65,3 +65,27 @@ def test_snakemake_rejects_unknown_key_before_running(workflow_copy):
     assert result.returncode != 0
     assert "learning_rate" in result.stdout + result.stderr
     assert not (workflow_copy / "results").exists()
+
+
+def test_validate_config_merges_an_overlay_over_the_default(tmp_path):
+    """An overlay alone is what users pass (as to `snakemake --configfile`): it is merged over
+    config/config.yaml and its runs counted; `--alone` checks the file by itself and names the
+    key the default would have given."""
+    import subprocess
+    import sys
+
+    from tests.conftest import tool_env
+
+    def validate_config(*args):
+        return subprocess.run([sys.executable, "-m", "dlrepro.cli", "validate-config", *args],
+                              cwd=REPO, capture_output=True, text=True, env=tool_env())
+
+    merged = validate_config("config/smoke.yaml")
+    expected = len(expand_runs(load_config([REPO / "config/config.yaml", REPO / "config/smoke.yaml"])))
+    assert merged.returncode == 0, merged.stderr
+    assert "config: config/config.yaml + config/smoke.yaml" in merged.stdout
+    assert f"OK: {expected} runs" in merged.stdout
+    assert validate_config("config/config.yaml", "config/smoke.yaml").stdout == merged.stdout
+    alone = validate_config("config/smoke.yaml", "--alone")
+    assert alone.returncode != 0 and "metrics/classifier" in alone.stderr
+    assert "Traceback" not in alone.stderr

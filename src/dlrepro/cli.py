@@ -1,6 +1,7 @@
 """Command line: every Snakemake rule calls one of these subcommands.
 
-  dlrepro validate-config FILE...        check a config (named key on error), list its runs
+  dlrepro validate-config FILE...        check overlays over config/config.yaml (named key on
+                                         error), list the runs
   dlrepro prepare-data --out PATH        verify Fashion-MNIST and cache it as one tensor file
   dlrepro prepare-corpus --out PATH      build the word2vec corpus from packaged text
   dlrepro train --spec JSON --out DIR... train runs: a spec or a list of specs, one run folder
@@ -69,10 +70,19 @@ def _determinism(args) -> None:
     })
 
 
+DEFAULT_CONFIG = "config/config.yaml"
+
+
 def _validate_config(args) -> None:
+    """Files are overlays over config/config.yaml, as Snakemake's --configfile merges them
+    (an overlay alone lacks the keys the default gives); --alone checks the files by themselves."""
     from dlrepro.config import expand_runs, load_config
 
-    config = load_config(args.files)
+    files = list(args.files)
+    if not args.alone and not any(Path(f).resolve() == Path(DEFAULT_CONFIG).resolve() for f in files):
+        files.insert(0, DEFAULT_CONFIG)
+    print(f"config: {' + '.join(files)}")
+    config = load_config(files)
     runs = expand_runs(config)
     by_experiment: dict[str, int] = {}
     for run in runs:
@@ -138,7 +148,7 @@ def _plan(args) -> None:
     if args.config_json:     # the resolved configuration of a DAG (the report's plan rule)
         config = validate(json.loads(args.config_json))
     else:
-        config = load_config(["config/config.yaml", *args.configfile])
+        config = load_config([DEFAULT_CONFIG, *args.configfile])
     device = args.device
     if device == "auto":
         import torch
@@ -182,8 +192,11 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("validate-config", help="validate config files and list their runs")
+    p = sub.add_parser("validate-config", help="validate config files (overlays over "
+                       "config/config.yaml) and list their runs")
     p.add_argument("files", nargs="+")
+    p.add_argument("--alone", action="store_true",
+                   help="check the files by themselves, not merged over config/config.yaml")
     p.set_defaults(func=_validate_config)
 
     p = sub.add_parser("prepare-data", help="verify and cache Fashion-MNIST")
