@@ -1,11 +1,12 @@
 """How much storing images as 8-bit levels (runfolder.py) moves the scores, and how much it saves.
 
 Scores each image set twice, as float32 and as read back from outputs.pt, and prints the change
-next to the file sizes: `pixel/` the largest change of a pixel; `psnr/`, `ssim/` the mean absolute
-change of an image's score; `lpips/` and `fd/` the change of the set's score. By default the sets are distortions of the first
-1,000 Fashion-MNIST test images that are not 8-bit levels (Gaussian noise, Gaussian blur: what a
-model's outputs look like to the storage); `--outputs` adds float32 outputs.pt files of an older
-run, `--classifier` the Fréchet distance of their sample sets.
+next to the file sizes: `pixel/` the largest change of a pixel; `psnr/`, `ssim/` the mean
+absolute change of an image's score; `lpips/` and `fd/` the change of the set's score. By default
+the sets are distortions of the first 1,000 Fashion-MNIST test images that are not 8-bit levels
+(Gaussian noise, Gaussian blur: what a model's outputs look like to the storage); `--outputs`
+adds float32 outputs.pt files of an older run, `--classifier` the Fréchet distance of their
+sample sets.
 
   python benchmarks/outputs_precision.py [--outputs OLD/outputs.pt ...] [--classifier DIR]
       [--data results/data/fashion-mnist.pt] [--torch-home weights/torch]
@@ -31,10 +32,13 @@ def file_bytes(obj) -> int:
     return buffer.tell()
 
 
-def distortion_outputs(data: str, n: int = 1000) -> dict:
+def test_images(data: str) -> torch.Tensor:
     from dlrepro.data.fashion_mnist import load_cache
 
-    originals = load_cache(data)["test_images"][:n].float().div(255)[:, None]
+    return load_cache(data)["test_images"].float().div(255)[:, None]
+
+
+def distortion_outputs(originals: torch.Tensor) -> dict:
     generator = torch.Generator().manual_seed(0)
     return {"pairs": {set_name(kind, s): (originals, distort(originals, kind, s, generator))
                       for kind, s in (("noise", 0.1), ("blur", 1.0))}, "samples": {}}
@@ -55,7 +59,9 @@ def main() -> None:
     if args.classifier:
         from dlrepro.scoring import FeatureClassifier
         classifier = FeatureClassifier(args.classifier)
-    sources = {"distortions": distortion_outputs(args.data)}
+    real_images = test_images(args.data)            # read once: the distortions' originals and
+    real_features: dict[int, object] = {}           # the Fréchet distance's reference features
+    sources = {"distortions": distortion_outputs(real_images[:1000])}
     sources.update({path: RunFolder(Path(path).parent).outputs() for path in args.outputs})
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,10 +85,10 @@ def main() -> None:
             for name, samples in outputs["samples"].items():
                 changes[f"pixel/{name}"] = float((stored["samples"][name] - samples).abs().max())
                 if classifier is not None:
-                    from dlrepro.data.fashion_mnist import load_cache
-                    real = classifier(load_cache(args.data)["test_images"][:len(samples)]
-                                      .float().div(255)[:, None])[0]
-                    fd = [image.frechet_distance(classifier(s)[0], real)
+                    n = len(samples)
+                    if n not in real_features:
+                        real_features[n] = classifier(real_images[:n])[0]
+                    fd = [image.frechet_distance(classifier(s)[0], real_features[n])
                           for s in (samples, stored["samples"][name])]
                     changes[f"fd/{name}"] = abs(fd[0] - fd[1])
             rows.append(row)

@@ -20,7 +20,8 @@ import pandas as pd
 
 WALL_TIME = {"epoch_time", "elapsed", "words_per_second", "train_seconds", "epoch_seconds",
              "wall_seconds"}
-PROVENANCE = {"git_commit", "device", "lpips_file"}   # lpips_file: where the clone keeps the weights (their SHA-256 is compared)
+# lpips_file: where the clone keeps the weights (their SHA-256 is compared)
+PROVENANCE = {"git_commit", "device", "lpips_file"}
 
 
 def _json(path: Path):

@@ -8,8 +8,8 @@ A run's cost = its steps x the per-step cost of a measured variant of the same s
 that change the arithmetic: family, sizes, batch, optimizer; not the learning rate or epochs),
 plus one evaluation pass per epoch (validation images for a classifier, test images for a
 generative model; a forward pass costs about a third of a training step), plus the job's
-start-up. Costs not measured for that shape are estimated from the family's measured median and marked as such. Early stopping may end a
-run sooner: the plan is its upper bound.
+start-up. Costs not measured for that shape are estimated from the family's measured median and
+marked as such. Early stopping may end a run sooner: the plan is its upper bound.
 """
 from __future__ import annotations
 
