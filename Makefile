@@ -38,7 +38,10 @@ report: setup
 	snakemake --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG))
 	@echo "Report: $(CURDIR)/report/index.html"
 
-slurm: setup
+# A login node: no root and no Debian needed (the data folders come from the config; a missing one
+# stops Snakemake before anything is submitted, with the key to set).
+slurm: $(VENV)/.installed $(LPIPS_WEIGHTS)
+	snakemake prefetch
 	snakemake --workflow-profile profiles/slurm
 
 dry-run: setup
@@ -52,7 +55,7 @@ lint: $(VENV)/.installed $(LPIPS_WEIGHTS) system-packages
 	snakemake --lint
 
 test: $(VENV)/.installed $(LPIPS_WEIGHTS) test-packages lint
-	python -m pytest -ra --durations=25
+	python -m pytest -ra --durations=25 -n 2 --dist loadfile
 
 clean:
 	rm -rf results report .snakemake

@@ -32,6 +32,15 @@ include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 
 
+check_cluster_gpus()
+
+
+# On a cluster, name what SLURM did to each job that did not complete (Snakemake's own message
+# for a pack is only "Error in group train_pack").
+onerror:
+    report_cluster_failures(log)
+
+
 # Every run, every score file and the tables are targets too: Snakemake does not re-create a
 # missing intermediate file whose consumers are up to date, so deleting one run's folder (or
 # results/scores to re-score), or a Snakemake killed while aggregating, would otherwise leave

@@ -101,3 +101,16 @@ def snakemake(*args, cwd, check=True, timeout=1200):
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+# The longest test files first: `make test` runs the suite on two workers (pytest-xdist,
+# --dist loadfile: a file's tests share one worker and its module fixtures), and the SLURM tests,
+# which mostly wait on status polls, then overlap with the smoke DAG instead of ending the run.
+LONGEST_FIRST = ("test_slurm.py", "test_workflow.py", "test_reliability.py", "test_training.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+    items.sort(key=rank)   # stable: the order within a file is kept

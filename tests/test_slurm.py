@@ -18,10 +18,9 @@ from tests.conftest import REPO, copy_workflow, tool_env, train_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 HARNESS = REPO / "tests" / "slurm_local"
-# The project's profile, with faster status polls and groups that fit this 2-core node (a group
-# of N training jobs asks for N cores).
-PROFILE = ["--workflow-profile", "profiles/slurm",
-           "--slurm-init-seconds-before-status-checks", "2", "--group-components", "train_pack=2"]
+# The project's profile, with faster status polls.
+PROFILE = ["--workflow-profile", "profiles/slurm", "--slurm-init-seconds-before-status-checks", "2"]
+SUBMIT = "snakemake --workflow-profile profiles/slurm"     # the README's command, verbatim
 
 
 def free_port_base(start: int = 16817, span: int = 4) -> int:
@@ -69,18 +68,26 @@ def run_snakemake(cwd, env, *args, timeout=2400):
 
 
 def slurm_job_ids(log: str) -> list[str]:
-    import re
     return re.findall(r"SLURM jobid (\d+)", log)
 
 
-def sacct(env, job_id: str) -> list[str]:
+SACCT_FIELDS = "JobID,State,JobName,AllocCPUS,TimelimitRaw,AllocTRES,Start,End"
+
+
+def sacct(env, job_id: str, steps: bool = False) -> list[dict]:
+    """What SLURM recorded for a job (and its numbered steps: a pack's members)."""
     for _ in range(20):  # a new job can take a few seconds to reach the accounting database
-        out = subprocess.run(["sacct", "-n", "-X", "-P", "-j", job_id, "-o", "JobID,State,JobName"],
-                             env=env, capture_output=True, text=True).stdout.strip()
+        out = subprocess.run(["sacct", "-n", "-P", "-j", job_id, "-o", SACCT_FIELDS, *([] if steps
+                              else ["-X"])], env=env, capture_output=True, text=True).stdout.strip()
         if out:
-            return out.split("|")
+            rows = [dict(zip(SACCT_FIELDS.split(","), line.split("|"))) for line in out.splitlines()]
+            return [r for r in rows if re.fullmatch(rf"{job_id}(\.\d+)?", r["JobID"])]
         time.sleep(1)
     return []
+
+
+def state(env, job_id: str) -> str:
+    return sacct(env, job_id)[0]["State"]
 
 
 # A slice of the smoke DAG with every kind of job: packed training (dropout, landscape), an image
@@ -117,16 +124,31 @@ def test_smoke_dag_runs_through_the_slurm_plugin(cluster, tmp_path):
     # packed training jobs shared allocations: fewer SLURM jobs than such jobs.
     planned = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", log.split("Job stats:")[1].split("\n\n")[0],
                               re.MULTILINE))
-    local = {"prepare_data", "prepare_corpus", "prefetch", "aggregate", "report", "all", "total"}
+    local = {"prepare_data", "prepare_corpus", "prefetch", "aggregate", "report", "all", "plan",
+             "total"}
     remote = {rule: int(n) for rule, n in planned.items() if rule not in local}
     assert remote["train_dropout"] == 2 and remote["train_landscape"] == 4, planned
     assert 0 < len(ids) < sum(remote.values()), (ids, remote)
     runs = expand_runs(config)
     assert all((root / run.path / "metrics.json").exists() for run in runs)
-    records = [sacct(cluster, job_id) for job_id in ids]
-    assert [r[1] for r in records] == ["COMPLETED"] * len(ids), records
+    jobs = {job_id: sacct(cluster, job_id, steps=True) for job_id in ids}
+    assert all(rows[0]["State"] == "COMPLETED" for rows in jobs.values()), jobs
     # readable in squeue/sacct: the profile's job-name prefix
-    assert all(r[2].startswith("dlrepro_") for r in records), records
+    assert all(rows[0]["JobName"].startswith("dlrepro_") for rows in jobs.values()), jobs
+    # Each job has the CPUs of its rule's threads, not a fixed cpus_per_task.
+    assert {rows[0]["AllocCPUS"] for rows in jobs.values()} == {str(config["threads_per_run"])}
+    # A pack runs its members one after another (the plugin's inner Snakemake has --jobs 1), and
+    # asks for what that needs: one member's CPUs and the sum of the members' runtimes.
+    runtimes = set(re.findall(r"rule train_(?:dropout|landscape):.*?runtime=(\d+)", log, re.DOTALL))
+    assert len(runtimes) == 1, runtimes          # every packed member plans the same runtime here
+    (runtime,) = runtimes
+    packs = {job_id: [r for r in rows if re.fullmatch(r"\d+\.\d+", r["JobID"])]
+             for job_id, rows in jobs.items() if "group_train_pack" in log.split(
+                 f"SLURM jobid {job_id} ")[1].split("\n")[0]}
+    assert packs and sum(len(members) for members in packs.values()) == 6, packs
+    for job_id, members in packs.items():
+        assert int(jobs[job_id][0]["TimelimitRaw"]) == len(members) * int(runtime)
+        assert all(a["End"] <= b["Start"] for a, b in zip(members, members[1:])), members
 
 
 SLOW_RUN = """
@@ -146,15 +168,28 @@ def only_dropout(root: Path) -> None:
     default.write_text(text[:text.index("experiments:")] + "experiments: {}\n")
 
 
-def test_cancelled_job_is_resubmitted_and_resumes_to_identical_metrics(cluster, tmp_path):
-    root = workflow_with(tmp_path, SLOW_RUN)
+def as_default_config(root: Path, config_yaml: str) -> None:
+    """config_yaml (merged over the default's top keys) becomes config/config.yaml itself, so
+    that the README's commands run as written, without --configfile."""
+    import yaml
+
+    from dlrepro.config import deep_merge
+
     only_dropout(root)
-    config = load_config([root / "config/config.yaml", root / "test.yaml"])
+    default = yaml.safe_load((root / "config/config.yaml").read_text())
+    (root / "config/config.yaml").write_text(
+        yaml.safe_dump(deep_merge(default, yaml.safe_load(config_yaml))))
+
+
+def test_cancelled_job_is_resubmitted_and_resumes_to_identical_metrics(cluster, tmp_path):
+    # The README's submit command as written, on a config/config.yaml of one slow run.
+    root = workflow_with(tmp_path, "{}\n")
+    as_default_config(root, SLOW_RUN)
+    config = load_config([root / "config/config.yaml"])
     run = expand_runs(config)[0]
     run_dir = root / run.path
-    snakemake = subprocess.Popen(
-        [sys.executable, "-m", "snakemake", *PROFILE, "--configfile", "test.yaml"], cwd=root,
-        env=cluster, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    snakemake = subprocess.Popen(SUBMIT.split(), cwd=root, env=cluster, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 300
     while not (run_dir / "checkpoint.pt").exists() and time.time() < deadline:
         time.sleep(0.2)
@@ -168,28 +203,143 @@ def test_cancelled_job_is_resubmitted_and_resumes_to_identical_metrics(cluster, 
 
     ids = slurm_job_ids(log)
     assert len(ids) >= 2, "the cancelled job was not resubmitted"
-    assert sacct(cluster, ids[0])[1].startswith("CANCELLED")
-    assert sacct(cluster, ids[-1])[1] == "COMPLETED"
-    assert "resuming" in (root / f"results/logs/train/dropout/{run.variant}.log").read_text()
+    assert state(cluster, ids[0]).startswith("CANCELLED")
+    assert state(cluster, ids[-1]) == "COMPLETED"
+    logs = root / "results/logs/train/dropout"
+    assert "resuming" in (logs / f"{run.variant}.log").read_text()
+    # the cancelled attempt's log is kept beside the finished one's
+    assert "resuming" not in (logs / f"{run.variant}.attempt1.log").read_text()
+    assert "train_loss" in (logs / f"{run.variant}.attempt1.log").read_text()
 
     reference = train_run(run.spec(config), tmp_path / "uninterrupted",
                           root / "results/data/fashion-mnist.pt")
-    assert json.loads((run_dir / "metrics.json").read_text()) == json.loads(
-        (tmp_path / "uninterrupted/metrics.json").read_text())
     assert (run_dir / "metrics.json").read_bytes() == (
         tmp_path / "uninterrupted/metrics.json").read_bytes()
     assert reference["status"] == "ok"
 
 
-def test_failing_job_is_retried_and_its_error_reaches_the_log(cluster, tmp_path):
-    # device: cuda on a node without CUDA fails inside the job, on every attempt.
-    root = workflow_with(tmp_path, SLOW_RUN.replace("seeds: [0]", "seeds: [0]\ndevice: cuda")
-                         .replace("epochs: 6", "epochs: 1"))
+def test_device_cuda_without_a_gpu_stops_before_anything_is_submitted(cluster, tmp_path):
+    # A config error is not a job failure to retry: nothing reaches SLURM.
+    root = workflow_with(tmp_path, SLOW_RUN.replace("seeds: [0]", "seeds: [0]\ndevice: cuda"))
     only_dropout(root)
-    result = run_snakemake(root, cluster, "--configfile", "test.yaml", "--retries", "1")
+    result = run_snakemake(root, cluster, "--configfile", "test.yaml")
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert slurm_job_ids(log) == []
+    assert "device: cuda, but train_dropout" in log and "gres" in log
+    assert not (root / "results/runs").exists()
+
+
+# The profile's GPU switch, as its comment says: uncomment `gres` under default-resources.
+GPU_SWITCH = ('  # gres: "gpu:1"\n', '  gres: "gpu:1"\n')
+
+
+def with_gpu_switch(root: Path) -> None:
+    profile = root / "profiles/slurm/config.yaml"
+    text = profile.read_text()
+    assert GPU_SWITCH[0] in text, "the profile's GPU example changed: update this test"
+    profile.write_text(text.replace(*GPU_SWITCH))
+
+
+def test_timeout_is_named_and_the_run_resumes_later_on_gpu_nodes(cluster, tmp_path):
+    # Every job on a (fake) GPU node through the profile's one-line switch; device auto runs on
+    # the CPU there. The job outlives its one-minute limit: SLURM's TIMEOUT reaches the log.
+    root = workflow_with(tmp_path, SLOW_RUN.replace("epochs: 6", "epochs: 60"))
+    only_dropout(root)
+    with_gpu_switch(root)
+    run = expand_runs(load_config([root / "config/config.yaml", root / "test.yaml"]))[0]
+    result = run_snakemake(root, cluster, "--configfile", "test.yaml", "--retries", "0",
+                           "--set-resources", "train_dropout:runtime=1")
     log = result.stdout + result.stderr
     assert result.returncode != 0
     ids = slurm_job_ids(log)
-    assert len(ids) == 2, log[-3000:]  # the first attempt and one retry
-    assert all(sacct(cluster, job_id)[1] == "FAILED" for job_id in ids)
-    assert "no CUDA device is visible" in log
+    assert len(ids) == 1, log[-3000:]
+    record = sacct(cluster, ids[0])[0]
+    assert record["State"] == "TIMEOUT" and record["TimelimitRaw"] == "1", record
+    assert "gres/gpu=1" in record["AllocTRES"], record
+    assert f"SLURM job {ids[0]} TIMEOUT: ran past its time limit" in log    # by name, with the fix
+    # killed mid-run: its checkpoint and its attempt's log stay for the next run to resume
+    assert (root / run.path / "checkpoint.pt").exists()
+    assert "train_loss" in (root / f"results/logs/train/dropout/{run.variant}.attempt1.log").read_text()
+
+
+TWO_TOYS = """
+seeds: [0]
+experiments:
+  landscape:
+    base: {model: surface, lr: 0.02, steps: 50, starts: [[5.0, 3.0]], start_jitter: 0.1,
+           tolerance: 0.001}
+    grid: {surface: [ravine], optimizer: [sgd, adam]}
+determinism_check: {enabled: false}
+"""
+
+
+def test_a_failed_pack_keeps_its_finished_members(cluster, tmp_path):
+    # Two toy runs in one pack; the pack is cancelled as soon as its first member has finished.
+    root = workflow_with(tmp_path, TWO_TOYS)
+    only_dropout(root)
+    config = load_config([root / "config/config.yaml", root / "test.yaml"])
+    runs = expand_runs(config)
+    assert len(runs) == 2
+    snakemake = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *PROFILE, "--configfile", "test.yaml", "--retries",
+         "0", "--group-components", "train_pack=2"], cwd=root, env=cluster,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    metrics = [root / run.path / "metrics.json" for run in runs]
+    deadline = time.time() + 300
+    while not any(m.exists() for m in metrics) and time.time() < deadline:
+        time.sleep(0.1)
+    subprocess.run(["scancel", "-u", "root"], env=cluster, check=True)
+    log, _ = snakemake.communicate(timeout=600)
+    assert snakemake.returncode != 0
+    (pack,) = slurm_job_ids(log)
+    assert "group_train_pack" in log and f"SLURM job {pack} CANCELLED" in log
+    finished = [m for m in metrics if m.exists()]
+    assert len(finished) == 1, log[-3000:]        # the finished member survived its pack's end
+    json.loads(finished[0].read_text())
+    # and the next run trains only the other one
+    dry = run_snakemake(root, cluster, "--configfile", "test.yaml", "-n")
+    assert re.search(r"^train_landscape\s+1\s*$", dry.stdout, re.MULTILINE), dry.stdout[-3000:]
+
+
+def readme_commands() -> list[str]:
+    """The commands of the README's SLURM section, as a user copies them."""
+    section = (REPO / "README.md").read_text().split("## On a SLURM cluster or a GPU box")[1]
+    block = section.split("```bash\n")[1].split("```")[0]
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_readme_slurm_commands_are_the_tested_ones(tmp_path):
+    # `snakemake prefetch` runs as written in tests/test_workflow.py, the submit command as
+    # written in the cancel test above; the GPU-box command is a dry run here (no GPU in CI).
+    prefetch, submit, gpu_box = readme_commands()
+    assert (prefetch, submit) == ("snakemake prefetch", SUBMIT)
+    root = workflow_with(tmp_path, "{}\n")
+    dry = subprocess.run([sys.executable, "-m", *gpu_box.split(), "-n"], cwd=root,
+                         env=tool_env(), capture_output=True, text=True, timeout=600)
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    # make slurm: those two, and nothing that needs root or Debian (a login node)
+    make = subprocess.run(["make", "-n", "slurm"], cwd=REPO, capture_output=True, text=True)
+    assert make.stdout.splitlines()[-2:] == [prefetch, submit], make.stdout
+    assert "apt-get" not in make.stdout and "ensure-system-packages" not in make.stdout
+
+
+def test_the_profiles_one_rule_gpu_example_builds_its_dag(tmp_path):
+    # The three GPU-RULE lines uncommented as the profile says: cnn-vs-mlp's jobs ask for a GPU
+    # and form their own packs (mixed with CPU jobs, Snakemake refuses the group at dry run).
+    root = workflow_with(tmp_path, "{}\n")
+    profile = root / "profiles/slurm/config.yaml"
+    lines = profile.read_text().splitlines()
+    marked = [i for i, line in enumerate(lines) if re.search(r"#.*# GPU-RULE", line)]
+    assert len(marked) == 3, "the profile's GPU example changed: update this test"
+    for i in marked:
+        lines[i] = lines[i].replace("# ", "", 1)
+    profile.write_text("\n".join(lines) + "\n")
+    dry = subprocess.run([sys.executable, "-m", "snakemake", "--workflow-profile",
+                          "profiles/slurm", "-n"], cwd=root, env=tool_env(), capture_output=True,
+                         text=True, timeout=600)
+    log = dry.stdout + dry.stderr
+    assert dry.returncode == 0, log[-3000:]
+    blocks = re.split(r"\n\s*(?:local)?rule ", log)[1:]          # one per job shown
+    gpu_rules = {block.split(":")[0] for block in blocks if "gres=gpu:1" in block.split("\n\n")[0]}
+    assert gpu_rules == {"train_cnn_vs_mlp"}, gpu_rules

@@ -212,7 +212,7 @@ def test_report_loads_in_headless_chromium(smoke_dag, tmp_path):
 def test_prefetch_gathers_assets_with_checksums(workflow_copy):
     import hashlib
 
-    snakemake("--cores", "1", "prefetch", cwd=workflow_copy)
+    snakemake("prefetch", cwd=workflow_copy)   # as the README writes it (profiles/default: cores)
     manifest = json.loads((workflow_copy / "results/assets.json").read_text())
     data = "results/data/fashion-mnist.pt"
     weights = str(workflow_copy / "weights/torch/lpips/alexnet-lpips-v0.1.npz")

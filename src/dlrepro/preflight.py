@@ -92,6 +92,25 @@ def check_device(device: str) -> None:
         resolve_device(device)
 
 
+# Resources through which snakemake-executor-plugin-slurm asks SLURM for GPUs.
+GPU_RESOURCES = ("gres", "gpu", "gpus")
+
+
+def check_gpus_requested(device: str, rules: list[str], default_resources,
+                         rule_resources) -> None:
+    """On a cluster, `device: cuda` fails on every node without a GPU, on every retry: stop before
+    the first submission when a rule that trains would be sent to SLURM without asking for one."""
+    if device != "cuda" or any(key in default_resources for key in GPU_RESOURCES):
+        return
+    missing = [rule for rule in rules
+               if not any(key in rule_resources.get(rule, {}) for key in GPU_RESOURCES)]
+    if missing:
+        raise ConfigError(
+            f"device: cuda, but {', '.join(missing)} would be sent to SLURM without a GPU (no "
+            f"{'/'.join(GPU_RESOURCES)} resource). Uncomment `gres` under default-resources in "
+            "profiles/slurm/config.yaml (and set a GPU partition), or use device: auto.")
+
+
 def quarantine_damaged_runs(run_paths) -> list[str]:
     """A finished run whose metrics.json no longer parses is set aside as metrics.json.damaged, so
     Snakemake sees it missing and retrains it (its other seeds resume from their checkpoints).

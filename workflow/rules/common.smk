@@ -115,6 +115,33 @@ wildcard_constraints:
     variant="[^/]+",
 
 
+def check_cluster_gpus():
+    """device: cuda on a cluster: every rule that claims a GPU slot must ask SLURM for a GPU, or
+    it fails on its node, on every retry (called by the Snakefile once every rule exists)."""
+    if not CHECKING or preflight.jobs_run_here(sys.argv[1:]):
+        return
+    settings = workflow.resource_settings
+    try:
+        preflight.check_gpus_requested(
+            config["device"], [rule.name for rule in workflow.rules if "gpu_slots" in rule.resources],
+            settings.default_resources or {}, settings.overwrite_resources)
+    except ConfigError as err:
+        raise WorkflowError(f"dlrepro: {err}")
+
+
+def report_cluster_failures(snakemake_logs):
+    if CHECKING and not preflight.jobs_run_here(sys.argv[1:]):
+        from dlrepro.cluster import failure_report
+
+        for line in failure_report(snakemake_logs):
+            print(line, file=sys.stderr)
+
+
+def train_log(experiment, variant="{variant}", attempt=None):
+    """A training job's log; with an attempt number, that attempt's own copy."""
+    return f"results/logs/train/{experiment}/{variant}{f'.attempt{attempt}' if attempt else ''}.log"
+
+
 def rule_name(stage, experiment):
     return f"{stage}_{experiment.replace('-', '_')}"
 

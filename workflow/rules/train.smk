@@ -19,18 +19,25 @@ for _experiment, _seeds in SEEDS.items():
             data=DATA,
             corpus=CORPUS,
             gpu_slots=config["slots_per_gpu"],
+            attempt_log=lambda w, resources, e=_experiment: train_log(e, w.variant, resources.attempt),
         log:
-            f"results/logs/train/{_experiment}/{{variant}}.log",
+            train_log(_experiment),
         threads: config["threads_per_run"]
         priority: PRIORITY.get(_experiment, 0)
         resources:
             gpu_slots=1 if config["device"] != "cpu" else 0,
             runtime=lambda w, e=_experiment: train_runtime(e, w.variant),
+            attempt=lambda w, attempt: attempt,
         conda:
             ENVIRONMENT
+        # Each attempt writes its own log: Snakemake deletes the rule's log before a retry, and a
+        # job killed by SLURM never gets to copy it. A finished attempt's log becomes the rule's
+        # log; a failed or killed one stays as <variant>.attempt<N>.log beside it.
         shell:
             "dlrepro train --spec {params.specs:q} --out {params.folders:q} --data {params.data} "
-            "--corpus {params.corpus} --gpu-slots {params.gpu_slots} 2> {log:q}"
+            "--corpus {params.corpus} --gpu-slots {params.gpu_slots} "
+            "2> {params.attempt_log:q} && mv {params.attempt_log:q} {log:q} "
+            "|| {{ cp {params.attempt_log:q} {log:q}; exit 1; }}"
 
 
 rule determinism:

@@ -1,0 +1,73 @@
+"""What SLURM did to the jobs of a failed run, by name: TIMEOUT, OUT_OF_MEMORY, CANCELLED, ...
+
+snakemake-executor-plugin-slurm knows why a job failed, but Snakemake 9 drops its message for a
+group job (a pack of trainings): the log says only "Error in group train_pack". So when a run
+fails, the Snakefile's onerror handler asks SLURM about every job the run submitted and prints
+those that did not complete, each with what to change.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+# What a user changes for each state (profiles/slurm/config.yaml; training resumes from its
+# checkpoint whatever stopped it).
+ADVICE = {
+    "TIMEOUT": "ran past its time limit: raise `runtime` (minutes) for its rule under "
+               "set-resources in profiles/slurm/config.yaml, or pack fewer jobs (group-components)",
+    "OUT_OF_MEMORY": "ran out of memory: raise `mem_mb` for its rule under set-resources in "
+                     "profiles/slurm/config.yaml",
+    "CANCELLED": "was cancelled (scancel, or preempted without requeue)",
+    "NODE_FAIL": "lost its node: run again (failed nodes are excluded)",
+    "BOOT_FAIL": "could not start on its node: run again",
+    "DEADLINE": "reached its deadline",
+    "PREEMPTED": "was preempted",
+    "FAILED": "exited with an error: its log says which",
+}
+
+
+def submitted_jobs(log_text: str) -> dict[str, str]:
+    """SLURM job id -> its SLURM log, from a Snakemake log."""
+    return dict(re.findall(r"SLURM jobid (\d+) \(log: ([^)]+)\)", log_text))
+
+
+def _query(command: list[str]) -> dict[str, str]:
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if out.returncode != 0:
+        return {}
+    rows = (line.split("|") for line in out.stdout.splitlines() if "|" in line)
+    # sacct writes "CANCELLED by 0": the state is the first word
+    return {job_id: state.split()[0] for job_id, state, *_ in rows if state.strip()}
+
+
+def job_states(job_ids: list[str]) -> dict[str, str]:
+    """The final state of each job: squeue while SLURM still lists it (MinJobAge), else sacct."""
+    if not job_ids:
+        return {}
+    ids = ",".join(job_ids)
+    states = _query(["squeue", "-h", "-t", "all", "-j", ids, "-o", "%i|%T"])
+    missing = [job_id for job_id in job_ids if job_id not in states]
+    if missing:
+        states.update(_query(["sacct", "-n", "-X", "-P", "-o", "JobID,State", "-j",
+                              ",".join(missing)]))
+    return states
+
+
+def failure_report(snakemake_logs) -> list[str]:
+    """One line per submitted job that did not complete, naming its SLURM state. Takes the
+    Snakemake log file(s) (onerror's `log` is a list of them)."""
+    if isinstance(snakemake_logs, (str, Path)):
+        snakemake_logs = [snakemake_logs]
+    jobs = {}
+    for path in snakemake_logs or []:
+        if Path(path).is_file():
+            jobs.update(submitted_jobs(Path(path).read_text(errors="replace")))
+    states = job_states(list(jobs))
+    return [f"dlrepro: SLURM job {job_id} {state}: {ADVICE.get(state, 'see its log')} "
+            f"(SLURM log: {jobs[job_id]})"
+            for job_id, state in states.items() if state not in ("COMPLETED", "RUNNING",
+                                                                 "PENDING", "COMPLETING")]
