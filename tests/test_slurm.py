@@ -182,9 +182,10 @@ def as_default_config(root: Path, config_yaml: str) -> None:
 
 
 def test_cancelled_job_is_resubmitted_and_resumes_to_identical_metrics(cluster, tmp_path):
-    # The README's submit command as written, on a config/config.yaml of one slow run.
+    # The README's submit command as written, on a config/config.yaml of one slow run that
+    # trains on two threads.
     root = workflow_with(tmp_path, "{}\n")
-    as_default_config(root, SLOW_RUN)
+    as_default_config(root, SLOW_RUN + "threads_per_run: 2\n")
     config = load_config([root / "config/config.yaml"])
     run = expand_runs(config)[0]
     run_dir = root / run.path
@@ -205,6 +206,7 @@ def test_cancelled_job_is_resubmitted_and_resumes_to_identical_metrics(cluster, 
     assert len(ids) >= 2, "the cancelled job was not resubmitted"
     assert state(cluster, ids[0]).startswith("CANCELLED")
     assert state(cluster, ids[-1]) == "COMPLETED"
+    assert {sacct(cluster, job_id)[0]["AllocCPUS"] for job_id in ids} == {"2"}   # = its threads
     logs = root / "results/logs/train/dropout"
     assert "resuming" in (logs / f"{run.variant}.log").read_text()
     # the cancelled attempt's log is kept beside the finished one's
@@ -319,7 +321,8 @@ def test_readme_slurm_commands_are_the_tested_ones(tmp_path):
                          env=tool_env(), capture_output=True, text=True, timeout=600)
     assert dry.returncode == 0, dry.stderr[-3000:]
     # make slurm: those two, and nothing that needs root or Debian (a login node)
-    make = subprocess.run(["make", "-n", "slurm"], cwd=REPO, capture_output=True, text=True)
+    make = subprocess.run(["make", "-n", "--no-print-directory", "slurm"], cwd=REPO,
+                          capture_output=True, text=True)
     assert make.stdout.splitlines()[-2:] == [prefetch, submit], make.stdout
     assert "apt-get" not in make.stdout and "ensure-system-packages" not in make.stdout
 
