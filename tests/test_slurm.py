@@ -181,37 +181,52 @@ def as_default_config(root: Path, config_yaml: str) -> None:
         yaml.safe_dump(deep_merge(default, yaml.safe_load(config_yaml))))
 
 
-def test_cancelled_job_is_resubmitted_and_resumes_to_identical_metrics(cluster, tmp_path):
+def wait_for(condition, what: str, seconds: float = 300) -> None:
+    deadline = time.time() + seconds
+    while not condition():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_requeued_then_cancelled_job_resumes_to_identical_metrics(cluster, tmp_path):
     # The README's submit command as written, on a config/config.yaml of one slow run that
-    # trains on two threads.
+    # trains on two threads. SLURM requeues the running job (as on preemption: same job id, run
+    # again); once it has resumed, it is cancelled, and Snakemake resubmits it (retries).
     root = workflow_with(tmp_path, "{}\n")
-    as_default_config(root, SLOW_RUN + "threads_per_run: 2\n")
+    as_default_config(root, SLOW_RUN.replace("epochs: 6", "epochs: 4") + "threads_per_run: 2\n")
     config = load_config([root / "config/config.yaml"])
     run = expand_runs(config)[0]
     run_dir = root / run.path
+    logs = root / "results/logs/train/dropout"
+    attempt1 = logs / f"{run.variant}.attempt1.log"
     snakemake = subprocess.Popen(SUBMIT.split(), cwd=root, env=cluster, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 300
-    while not (run_dir / "checkpoint.pt").exists() and time.time() < deadline:
-        time.sleep(0.2)
-    assert (run_dir / "checkpoint.pt").exists(), "training never started"
-    running = subprocess.run(["squeue", "-h", "-o", "%i"], env=cluster, capture_output=True,
-                             text=True).stdout.split()
-    assert running, "no SLURM job to cancel"
-    subprocess.run(["scancel", *running], env=cluster, check=True)
+    wait_for((run_dir / "checkpoint.pt").exists, "the first checkpoint")
+    (job,) = subprocess.run(["squeue", "-h", "-o", "%i"], env=cluster, capture_output=True,
+                            text=True).stdout.split()
+    subprocess.run(["scontrol", "requeue", job], env=cluster, check=True)
+    # SLURM holds a requeued job for two minutes; let it start at once
+    wait_for(lambda: subprocess.run(["squeue", "-h", "-j", job, "-o", "%T"], env=cluster,
+                                    capture_output=True, text=True).stdout.strip() == "PENDING",
+             "the requeued job to be pending", 60)
+    subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], env=cluster,
+                   check=True)
+    wait_for(lambda: attempt1.exists() and "resuming" in attempt1.read_text(),
+             "the requeued job to resume")
+    subprocess.run(["scancel", job], env=cluster, check=True)
     log, _ = snakemake.communicate(timeout=2400)
     assert snakemake.returncode == 0, log[-5000:]
 
     ids = slurm_job_ids(log)
-    assert len(ids) >= 2, "the cancelled job was not resubmitted"
-    assert state(cluster, ids[0]).startswith("CANCELLED")
+    assert len(ids) == 2 and ids[0] == job, "the cancelled job was not resubmitted"
+    history = subprocess.run(["sacct", "-n", "-X", "-D", "-P", "-j", job, "-o", "State"],
+                             env=cluster, capture_output=True, text=True).stdout.split("\n")
+    assert history[0] == "REQUEUED" and history[1].startswith("CANCELLED"), history
     assert state(cluster, ids[-1]) == "COMPLETED"
     assert {sacct(cluster, job_id)[0]["AllocCPUS"] for job_id in ids} == {"2"}   # = its threads
-    logs = root / "results/logs/train/dropout"
+    # each run of the job resumed from the checkpoint; the cancelled attempt's log is kept
     assert "resuming" in (logs / f"{run.variant}.log").read_text()
-    # the cancelled attempt's log is kept beside the finished one's
-    assert "resuming" not in (logs / f"{run.variant}.attempt1.log").read_text()
-    assert "train_loss" in (logs / f"{run.variant}.attempt1.log").read_text()
+    assert "resuming" in attempt1.read_text()
 
     reference = train_run(run.spec(config), tmp_path / "uninterrupted",
                           root / "results/data/fashion-mnist.pt")
