@@ -20,6 +20,8 @@ from dlrepro.runfolder import (INFO, METRICS, OUTPUTS, RUNS_ROOT, SCORES_ROOT, R
 # The main Snakemake process checks; jobs (SLURM steps, group members) re-parse this file on
 # nodes that may not see the data folders, and need not check again.
 CHECKING = workflow.is_main_process
+# Whether jobs run on this machine; False when they go to a cluster (SLURM).
+JOBS_RUN_HERE = preflight.jobs_run_here(sys.argv[1:])
 
 try:
     # The project's validator first: it names the key, the file and line that set it, and the
@@ -32,7 +34,7 @@ try:
     if CHECKING:
         preflight.check_writable_folder("results")
         preflight.check_writable_folder("report")
-        if preflight.jobs_run_here(sys.argv[1:]):   # on SLURM, the GPUs are on the nodes
+        if JOBS_RUN_HERE:   # on SLURM, the GPUs are on the nodes
             preflight.check_device(config["device"])
 except (ConfigError, DataError) as err:
     raise WorkflowError(f"dlrepro: {err}")
@@ -118,7 +120,7 @@ wildcard_constraints:
 def check_cluster_gpus():
     """device: cuda on a cluster: every rule that claims a GPU slot must ask SLURM for a GPU, or
     it fails on its node, on every retry (called by the Snakefile once every rule exists)."""
-    if not CHECKING or preflight.jobs_run_here(sys.argv[1:]):
+    if not CHECKING or JOBS_RUN_HERE:
         return
     settings = workflow.resource_settings
     try:
@@ -130,7 +132,7 @@ def check_cluster_gpus():
 
 
 def report_cluster_failures(snakemake_logs):
-    if CHECKING and not preflight.jobs_run_here(sys.argv[1:]):
+    if CHECKING and not JOBS_RUN_HERE:
         from dlrepro.cluster import failure_report
 
         for line in failure_report(snakemake_logs):
