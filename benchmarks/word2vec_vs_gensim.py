@@ -22,14 +22,13 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from dlrepro.config import load_schema
 from dlrepro.data.text_corpus import build, read_sentences
+from dlrepro.families import get
 from dlrepro.families.word2vec import _train_gensim, _train_ours, evaluate
 
 
 def settings_for(architecture: str, output: str, epochs: int, softmax_words: int) -> dict:
-    defaults = {k: v["default"] for k, v in load_schema()["$defs"]["settings"]["properties"].items()
-                if "default" in v}
+    defaults = {k: v["default"] for k, v in get("word2vec").settings.items() if "default" in v}
     return {**defaults, "model": "word2vec", "architecture": architecture, "output": output,
             "epochs": epochs, "softmax_words": softmax_words}
 

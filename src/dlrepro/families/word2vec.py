@@ -123,6 +123,12 @@ def keep_probability(counts: np.ndarray, sample: float) -> np.ndarray:
 BATCH_DEFAULTS = {"hierarchical": (128, 128), "negative": (256, 0), "softmax": (1024, 0)}
 
 
+def rows_of(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """table[index] for a row table: `embedding` copies whole rows, several times faster on a CPU
+    than advanced indexing (measured: 0.4 vs 3.3 ms for 9,000 rows of 100)."""
+    return torch.nn.functional.embedding(index, table)
+
+
 class Word2Vec:
     def __init__(self, vocab: Vocabulary, settings: dict, device="cpu"):
         batch, cap = BATCH_DEFAULTS[settings["output"]]
@@ -156,20 +162,29 @@ class Word2Vec:
         kept = torch.rand(len(ids), generator=self.generator, dtype=torch.float64) < self.keep[ids]
         return ids[kept], sentence_ids[kept]
 
-    def _pairs(self, ids, sentence_ids, start: int, stop: int):
-        """(centre position, context position) pairs for centres in [start, stop)."""
-        window = self.s["window"]
-        centre = torch.arange(start, stop)
-        reach = torch.randint(1, window + 1, (stop - start,), generator=self.generator)
+    def _epoch_pairs(self, sentence_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list]:
+        """Every (centre position, context position) pair of the epoch's tokens, grouped by batch
+        of `batch_words` centres (batch b's pairs are [bounds[b], bounds[b + 1])). Built once per
+        epoch with whole-corpus tensor operations: per batch, the same ~80 small operations cost
+        a third of the training time. Within a batch, pairs stay ordered by offset (measured: in
+        centre order, skip-gram's table updates run ~1.4x slower)."""
+        window, n = self.s["window"], len(sentence_ids)
+        centre = torch.arange(n, dtype=torch.int32)
+        reach = torch.randint(1, window + 1, (n,), generator=self.generator, dtype=torch.int32)
         pairs_c, pairs_o = [], []
         for offset in range(1, window + 1):
             for sign in (-1, 1):
                 other = centre + sign * offset
-                ok = (reach >= offset) & (other >= 0) & (other < len(ids))
-                ok &= sentence_ids[other.clamp(0, len(ids) - 1)] == sentence_ids[centre]  # same sentence
+                ok = (reach >= offset) & (other >= 0) & (other < n)
+                ok &= sentence_ids[other.clamp(0, n - 1)] == sentence_ids  # same sentence
                 pairs_c.append(centre[ok])
                 pairs_o.append(other[ok])
-        return torch.cat(pairs_c), torch.cat(pairs_o)
+        centre, context = torch.cat(pairs_c), torch.cat(pairs_o)
+        batch = centre // self.s["batch_words"]
+        order = torch.argsort(batch, stable=True)
+        batches = torch.arange((n + self.s["batch_words"] - 1) // self.s["batch_words"] + 1,
+                               dtype=torch.int32)
+        return centre[order], context[order], torch.searchsorted(batch[order], batches).tolist()
 
     # -- output layers: return (gradient for the hidden vectors, loss sum) -----------------
     def _output_step(self, hidden: torch.Tensor, target: torch.Tensor, lr: float):
@@ -185,45 +200,52 @@ class Word2Vec:
             return grad_hidden, loss
         if self.output == "negative":
             # Binary logistic regressions: the target (label 1) against k noise words (label 0);
-            # a noise word equal to the target is skipped, as word2vec.c does.
+            # a noise word equal to the target is skipped, as word2vec.c does. Every prediction
+            # has 1 + k rows: B x (1 + k) x d blocks.
             k = self.s["negative"]
             negatives = torch.multinomial(self.noise, len(target) * k, replacement=True,
                                           generator=self.generator).view(-1, k).to(self.device)
             rows = torch.cat([target[:, None], negatives], 1)                 # B x (1 + k)
+            vectors = rows_of(self.out, rows)                                 # B x (1 + k) x d
+            score = (vectors * hidden[:, None, :]).sum(2)
             label = torch.zeros(rows.shape, device=self.device)
             label[:, 0] = 1
             weight = torch.ones(rows.shape, device=self.device)
             weight[:, 1:] = (negatives != target[:, None]).float()
-            pair = torch.arange(len(target), device=self.device)[:, None].expand_as(rows)
-            pair, rows, label, weight = pair.flatten(), rows.flatten(), label.flatten(), weight.flatten()
-        else:
-            # Hierarchical softmax: one logistic regression per node on the target's Huffman
-            # path; code 0 means "go left" = label 1 (word2vec.c's 1 - code).
-            length = self.path_length[target]
-            pair = torch.repeat_interleave(torch.arange(len(target), device=self.device), length)
-            first = torch.repeat_interleave(self.path_start[target], length)
-            step = torch.arange(len(pair), device=self.device) - torch.repeat_interleave(
-                torch.cumsum(length, 0) - length, length)
-            rows, label = self.path_points[first + step], 1 - self.path_codes[first + step]
-            weight = torch.ones_like(label)
-        vectors = self.out[rows]                                              # N x d
-        score = (vectors * hidden[pair]).sum(1)
-        g = (label - torch.sigmoid(score)) * weight                          # word2vec's g / alpha
-        loss = -(torch.nn.functional.logsigmoid(torch.where(label > 0, score, -score)) * weight).sum()
-        grad_hidden = torch.zeros_like(hidden).index_add_(0, pair, lr * g[:, None] * vectors)
-        self._add_rows(self.out, rows, lr * g[:, None] * hidden[pair])
+            g = (label - torch.sigmoid(score)) * weight                      # word2vec's g / alpha
+            loss = -(torch.nn.functional.logsigmoid(torch.where(label > 0, score, -score)) * weight).sum()
+            step = lr * g
+            grad_hidden = torch.bmm(step[:, None, :], vectors)[:, 0]
+            updates = self._capped(step, rows)[:, :, None] * hidden[:, None, :]
+            self.out.index_add_(0, rows.flatten(), updates.flatten(0, 1))
+            return grad_hidden, loss
+        # Hierarchical softmax: one logistic regression per node on the target's Huffman
+        # path; code 0 means "go left" = label 1 (word2vec.c's 1 - code).
+        length = self.path_length[target]
+        pair = torch.repeat_interleave(torch.arange(len(target), device=self.device), length)
+        first = torch.repeat_interleave(self.path_start[target], length)
+        node = torch.arange(len(pair), device=self.device) - torch.repeat_interleave(
+            torch.cumsum(length, 0) - length, length)
+        rows, label = self.path_points[first + node], 1 - self.path_codes[first + node]
+        vectors, hidden_rows = rows_of(self.out, rows), rows_of(hidden, pair)   # N x d
+        score = (vectors * hidden_rows).sum(1)
+        g = label - torch.sigmoid(score)                                      # word2vec's g / alpha
+        loss = -torch.nn.functional.logsigmoid(torch.where(label > 0, score, -score)).sum()
+        step = lr * g
+        grad_hidden = torch.zeros_like(hidden).index_add_(0, pair, step[:, None] * vectors)
+        self.out.index_add_(0, rows, self._capped(step, rows)[:, None] * hidden_rows)
         return grad_hidden, loss
 
-    def _add_rows(self, table, rows, updates):
-        """Add each row's updates; a row used more than `row_cap` times in the batch gets their
-        sum scaled down to row_cap updates' worth. Sequential SGD applies a frequent row's updates
-        one after another, each seeing the last; summed at once they overshoot (every HS pair
-        touches the root: thousands of updates per batch)."""
+    def _capped(self, step: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        """The output table's step per use of a row: a row used more than `row_cap` times in the
+        batch gets its summed update scaled down to row_cap updates' worth. Sequential SGD applies
+        a frequent row's updates one after another, each seeing the last; summed at once they
+        overshoot (every HS pair touches the root: thousands of updates per batch)."""
         cap = self.s["row_cap"]
-        if cap:
-            uses = torch.bincount(rows, minlength=len(table)).to(updates.dtype)
-            updates = updates * (cap / uses[rows]).clamp(max=1.0)[:, None]
-        table.index_add_(0, rows, updates)
+        if not cap:
+            return step
+        uses = torch.bincount(rows.flatten(), minlength=len(self.out)).to(step.dtype)
+        return step * (cap / uses[rows]).clamp(max=1.0)
 
     # -- training ------------------------------------------------------------------------
     def train(self, ids: np.ndarray, sentence_ids: np.ndarray, progress=None) -> list[dict]:
@@ -238,14 +260,16 @@ class Word2Vec:
             scale = len(ids) / max(len(tokens), 1)    # progress in raw corpus words, for the LR
             loss_sum = torch.zeros((), device=self.device)
             predictions = torch.zeros((), device=self.device)
-            for start in range(0, len(tokens), s["batch_words"]):
+            pair_centres, pair_contexts, bounds = self._epoch_pairs(sentence_ids)
+            for batch, start in enumerate(range(0, len(tokens), s["batch_words"])):
                 stop = min(start + s["batch_words"], len(tokens))
                 lr = max(s["min_alpha"], s["alpha"] - (s["alpha"] - s["min_alpha"]) * done / total)
-                centre, context = self._pairs(tokens, sentence_ids, start, stop)
+                centre = pair_centres[bounds[batch]:bounds[batch + 1]].long()
+                context = pair_contexts[bounds[batch]:bounds[batch + 1]].long()
                 centre_w = tokens[centre].to(self.device)
                 context_w = tokens[context].to(self.device)
                 if self.architecture == "skipgram":
-                    grad, loss = self._output_step(self.input[centre_w], context_w, lr)
+                    grad, loss = self._output_step(rows_of(self.input, centre_w), context_w, lr)
                     self.input.index_add_(0, centre_w, grad)
                     predictions += len(centre_w)
                 else:   # CBOW: mean of each centre's context vectors predicts the centre
@@ -254,13 +278,13 @@ class Word2Vec:
                     has = count > 0
                     slot_d = slot.to(self.device)
                     hidden = torch.zeros(stop - start, self.input.shape[1], device=self.device)
-                    hidden.index_add_(0, slot_d, self.input[context_w])
+                    hidden.index_add_(0, slot_d, rows_of(self.input, context_w))
                     hidden = hidden[has] / count[has, None]
                     targets = tokens[start:stop].to(self.device)[has]
                     grad, loss = self._output_step(hidden, targets, lr)
                     spread = torch.zeros(stop - start, grad.shape[1], device=self.device)
                     spread[has] = grad   # each context word gets the whole error (word2vec.c, gensim)
-                    self.input.index_add_(0, context_w, spread[slot_d])
+                    self.input.index_add_(0, context_w, rows_of(spread, slot_d))
                     predictions += has.sum()
                 loss_sum += loss
                 done += (stop - start) * scale
