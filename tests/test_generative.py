@@ -18,10 +18,13 @@ FAMILIES = {
     "gan-mlp": {"model": "gan", "architecture": "mlp", "latent": 16, "lr": 0.0002},
     "dcgan": {"model": "gan", "architecture": "dcgan", "latent": 16, "lr": 0.0002},
     "cgan": {"model": "gan", "architecture": "cgan", "latent": 16, "lr": 0.0002},
+    "aae-mixture": {"model": "aae", "prior": "mixture", "latent": 2, "lr": 0.001},
+    "aae-vae": {"model": "aae", "regulariser": "kl", "latent": 2, "lr": 0.001},
 }
 
 
-def gen_spec(experiment="gan", **settings) -> dict:
+def gen_spec(experiment=None, **settings) -> dict:
+    experiment = experiment or {"aae": "aae"}.get(settings["model"], "gan")
     base = {"train_size": 256, "epochs": 2, "batch_size": 64, "logs_per_epoch": 2, **settings}
     config = validate({"seeds": [0], "device": "cpu", "metrics": {"images": 50},
                        "data": {"validation_size": 200, "test_size": 200},
@@ -52,6 +55,10 @@ def test_each_family_trains_and_leaves_what_scoring_needs(family, cache, tmp_pat
         assert len(history) == 1 + 2 * 2          # logs_per_epoch points per epoch
     if family == "cgan":
         assert torch.equal(outputs["sample_labels"]["samples"], torch.arange(50) % 10)
+    if family.startswith("aae"):   # distances to every prior each epoch; prior drawn behind the codes
+        assert {"test_mmd_normal", "test_mmd_mixture", "test_mmd_uniform"} <= set(history)
+        assert outputs["figures"]["latent"]["background"].shape == (50, 2)
+        assert run_figure(outputs["figures"]["latent"])[:4] == b"\x89PNG"
     if family == "ae":   # denoising: the noisy input is kept to compare against
         assert set(outputs["pairs"]) == {"reconstruction", "noisy_input"}
         assert outputs["figures"]["latent"]["codes"].shape == (50, 2)
@@ -88,7 +95,7 @@ def test_same_seed_gives_identical_files(family, cache, tmp_path):
         assert torch.equal(a["samples"][name], b["samples"][name])
 
 
-@pytest.mark.parametrize("family", ["vae-conv", "dcgan"])
+@pytest.mark.parametrize("family", ["vae-conv", "dcgan", "aae-mixture"])
 def test_interrupted_run_resumes_to_identical_results(family, cache, tmp_path, monkeypatch):
     spec = gen_spec(**{**FAMILIES[family], "epochs": 3})
     train_run(spec, tmp_path / "whole", cache)

@@ -50,6 +50,20 @@ def test_unmeasured_shapes_are_estimated_from_the_family_and_marked(tmp_path):
         10 * 0.004 + 10_000 / 64 * 0.004 * FORWARD_FRACTION + 2.0)   # default: 10,000 validation images
 
 
+def test_a_family_never_measured_is_estimated_from_its_kind(tmp_path):
+    """A new family (here aae, with only GAN steps measured) is planned, marked estimated."""
+    config = validate({"seeds": [0], "data": {"validation_size": 1000, "test_size": 500},
+                       "experiments": {"aae": {"base": {"model": "aae", "train_size": 1280,
+                                                        "epochs": 1, "batch_size": 128}}}})
+    costs = costs_file(tmp_path, [{"experiment": "gan", "family": "gan", "variant": "x",
+                                   "batch": 128, "seconds_per_step": 0.02},
+                                  {"experiment": "gan", "family": "mlp", "variant": "y",
+                                   "batch": 128, "seconds_per_step": 9.0}])   # another kind
+    result = plan(config, costs)
+    assert result["total"]["estimated"] == 1
+    assert result["total"]["seconds"] == pytest.approx(10 * 0.02 + 500 / 128 * 0.02 * FORWARD_FRACTION + 2.0)
+
+
 def test_missing_family_is_a_named_error(tmp_path):
     from dlrepro.config import ConfigError
 
@@ -64,7 +78,7 @@ def test_the_committed_gpu_check_plans_both_profiles():
     costs = Costs.load(measured)
     default = plan(load_config([REPO / "config/config.yaml"]), costs)
     full = plan(load_config([REPO / "config/config.yaml", REPO / "config/full.yaml"]), costs)
-    assert default["total"]["runs"] == 434 and full["total"]["runs"] == 721
+    assert default["total"]["runs"] == 461 and full["total"]["runs"] == 786
     assert full["total"]["steps"] > default["total"]["steps"] and full["total"]["seconds"] > 0
 
 

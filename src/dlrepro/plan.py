@@ -8,8 +8,8 @@ A run's cost = its steps x the per-step cost of a measured variant of the same s
 that change the arithmetic: family, sizes, batch, optimizer; not the learning rate or epochs),
 plus one evaluation pass per epoch (validation images for a classifier, test images for a
 generative model; a forward pass costs about a third of a training step), plus the job's
-start-up. Costs not measured for that shape are estimated from the family's measured median and
-marked as such. Early stopping may end a run sooner: the plan is its upper bound.
+start-up. Costs not measured for that shape are estimated from the family's measured median (a
+family never measured: the median of its kind, generative or classifier) and marked as such. Early stopping may end a run sooner: the plan is its upper bound.
 """
 from __future__ import annotations
 
@@ -66,13 +66,21 @@ class Costs:
         exact = self.by_shape.get(shape_key(settings) + str(batch))
         if exact is not None:
             return exact, True
-        rows = self.by_family.get(settings["model"])
+        rows = self.by_family.get(settings["model"]) or self._rows_of_kind(settings["model"])
         if not rows:
             from dlrepro.errors import ConfigError
             raise ConfigError(f"no measured step cost for family '{settings['model']}' in "
                               f"{self.source}: run benchmarks/gpu_check.py --sections step_costs")
         nearest = min(abs(math.log(b / batch)) for b, _ in rows)
         return statistics.median(s for b, s in rows if abs(math.log(b / batch)) == nearest), False
+
+    def _rows_of_kind(self, model: str) -> list[tuple[int, float]]:
+        """A family not yet measured (a new one): the measured rows of the families of its kind."""
+        from dlrepro.families import FAMILIES, get
+
+        kind = get(model).kind
+        return [row for name, rows in self.by_family.items()
+                if name in FAMILIES and FAMILIES[name].kind == kind for row in rows]
 
 
 @dataclass

@@ -76,7 +76,7 @@ def evaluate_checks(runs: pd.DataFrame) -> pd.DataFrame:
                    "metric": check.metric, "expect": check.expect,
                    "a_variant": a["variant"].iloc[0] if len(a) else "",
                    "b_variant": "" if b is None else _describe_b(check, b),
-                   "threshold": check.threshold}
+                   "threshold": check.threshold, "relative": check.relative}
             measured = (check.metric in a and a[check.metric].notna().any()
                         and (b is None or (metric_b in b and b[metric_b].notna().any())))
             if a.empty or (b is not None and b.empty) or not measured:
@@ -89,7 +89,10 @@ def evaluate_checks(runs: pd.DataFrame) -> pd.DataFrame:
                 result, reference = paired_difference(a[check.metric], a[metric_b]), check.threshold
             else:
                 pair = a.merge(b, on="seed", suffixes=("", "_b"))
-                result = paired_difference(pair[check.metric], pair[f"{check.metric}_b"])
+                if check.relative:   # a / b − 1, paired by seed
+                    result = mean_ci(pair[check.metric] / pair[f"{check.metric}_b"] - 1)
+                else:
+                    result = paired_difference(pair[check.metric], pair[f"{check.metric}_b"])
                 reference = check.threshold
             rows.append({**row, **{k: result[k] for k in ("n", "mean", "ci_low", "ci_high")},
                          "outcome": outcome(result, check.expect, experiment.deterministic,

@@ -29,6 +29,7 @@ class Check:
     threshold: float = 0.0
     metric_b: str | None = None    # compare two metrics of the same runs (a's metric − metric_b)
     b_experiment: str | None = None  # b's runs come from another experiment (paired by seed)
+    relative: bool = False         # compare a / b − 1 (paired by seed) instead of a − b
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ needs to know about it; nothing outside the family's module names the family:
   data        what its training job reads: "fashion-mnist", "corpus" or None
   settings    JSON-schema properties of its settings, with defaults; the config validator
               checks each run's settings against them and names the family and key on error
+  rules       JSON-schema rules between settings (e.g. if/then), checked with them
   scored      the scoring stage rates its outputs.pt (PSNR, SSIM, LPIPS, Fréchet distance)
   build       settings -> nn.Module (classifier: logits; generative: see train/generative.py)
   run         custom: (spec, RunFolder, Inputs) -> metrics
@@ -38,6 +39,7 @@ class Family:
     data: str | None
     settings: dict
     description: str = ""
+    rules: list = field(default_factory=list)
     scored: bool = False
     build: Callable | None = None
     run: Callable | None = None
@@ -74,7 +76,8 @@ class Family:
         return {"description": f"settings of model family '{self.name}' ({self.module}): "
                                f"allowed keys are {', '.join(sorted(self.settings))}",
                 "type": "object", "additionalProperties": False,
-                "properties": {"model": {"const": self.name}, **self.settings}}
+                "properties": {"model": {"const": self.name}, **self.settings},
+                **({"allOf": self.rules} if self.rules else {})}
 
     def train(self, specs: list[dict], folders: list, inputs, progress: bool = True,
               slots_per_gpu: int = 1) -> list[dict]:

@@ -48,8 +48,10 @@ def tuned_variants(runs: pd.DataFrame, tune_axis: str = "lr") -> list[str]:
 
 
 def _band(frame: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+    """Mean and 95% CI over seeds at each epoch (at each x for curves that have no epochs)."""
     rows = []
-    for epoch, group in frame.groupby("epoch"):
+    key = "epoch" if "epoch" in frame and frame["epoch"].notna().any() else x
+    for _, group in frame.groupby(key):
         stats = mean_ci(group[y])
         rows.append({"x": group[x].mean(), "mean": stats["mean"],
                      "low": stats["ci_low"], "high": stats["ci_high"]})
@@ -63,7 +65,7 @@ def curves(history: pd.DataFrame, runs: pd.DataFrame, y: str, x: str = "epoch",
     for color, variant in zip(_colors(len(variants)), variants):
         frame = history[history["variant"] == variant]
         for column, style in ((y, "-"), (also, "--")):
-            if column is None or column not in frame:
+            if column is None or column not in frame or frame[column].isna().all():
                 continue
             band = _band(frame, x, column).dropna(subset=["mean"])
             label = variant if column == y else None
@@ -208,12 +210,16 @@ def image_rows(rows: dict, size: float = 0.75) -> bytes:
     return buffer.getvalue()
 
 
-def latent_scatter(codes, labels) -> bytes:
-    """The 2-D latent codes of test images, coloured by class."""
+def latent_scatter(codes, labels, background=None) -> bytes:
+    """The 2-D latent codes of test images, coloured by class (over samples of the prior the codes
+    were pushed towards, in grey, when given)."""
     from dlrepro.data.fashion_mnist import CLASSES
 
     codes, labels = np.asarray(codes), np.asarray(labels)
     fig, ax = plt.subplots(figsize=(6.5, 5))
+    if background is not None:
+        background = np.asarray(background)
+        ax.scatter(background[:, 0], background[:, 1], s=4, color="0.8", label="prior samples")
     for color, c in zip(_colors(10), range(10)):
         points = codes[labels == c]
         ax.scatter(points[:, 0], points[:, 1], s=5, color=color, label=CLASSES[c])
@@ -333,7 +339,7 @@ def run_figure(figure: dict) -> bytes | None:
     if figure["kind"] == "image_rows":
         return image_rows(figure["rows"], size=figure.get("size", 0.75))
     if figure["kind"] == "latent_scatter":
-        return latent_scatter(figure["codes"], figure["labels"])
+        return latent_scatter(figure["codes"], figure["labels"], figure.get("background"))
     return None
 
 

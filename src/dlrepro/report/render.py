@@ -71,7 +71,9 @@ def _check_rows(checks: pd.DataFrame):
     rows = []
     for r in checks.itertuples():
         paired = bool(r.b_variant)
-        compared = f"{r.a_variant} − {r.b_variant}" if paired else r.a_variant
+        relative = bool(getattr(r, "relative", False))
+        compared = (f"{r.a_variant} / {r.b_variant} − 1" if relative else
+                    f"{r.a_variant} − {r.b_variant}") if paired else r.a_variant
         reference = fmt(r.threshold)
         rows.append({"text": r.text, "metric": r.metric, "compared": compared,
                      "expect": ("> " if r.expect == "greater" else "< ") + reference, "n": r.n,

@@ -4,7 +4,8 @@ A generative family's model (its FAMILY.build) is an nn.Module with four methods
   make_optimizers() -> {name: optimizer}
   train_step(x, y, optimizers) -> {name: detached scalar}     one update on a batch
   evaluate(x, y, generator) -> {name: scalar}                 test losses (may be empty)
-  outputs(x, y, train_x, generator) -> {pairs, samples, sample_labels?, grid, codes, decode}
+  outputs(x, y, train_x, generator) -> {pairs, samples, sample_labels?, grid, codes, decode,
+                                         prior_codes?}   (prior_codes: drawn behind the codes)
 Its FAMILY.derived_metrics reads its own claims' numbers off the history (e.g. the VAE's KL).
 
 The run folder gets outputs.pt: the image pairs and sample sets the scoring stage rates, and the
@@ -115,6 +116,8 @@ def _outputs_file(outputs: dict, labels) -> dict:
     codes, decode = outputs.get("codes"), outputs.get("decode")
     if codes is not None and codes.shape[1] == 2:
         figures["latent"] = {"kind": "latent_scatter", "codes": codes.cpu(), "labels": labels.cpu()}
+        if outputs.get("prior_codes") is not None:
+            figures["latent"]["background"] = outputs["prior_codes"].cpu()
     if codes is not None:
         figures["interpolation"] = {"kind": "image_rows", "rows": _interpolations(codes, labels, decode)}
     return {"pairs": {k: (a.cpu(), b.cpu()) for k, (a, b) in outputs["pairs"].items()},
