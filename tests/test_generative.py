@@ -84,7 +84,7 @@ def test_vae_kl_term_is_the_closed_form_gaussian_kl():
     assert torch.allclose(losses["loss"], losses["recon"] + losses["kl"])
 
 
-@pytest.mark.parametrize("family", ["vae-mlp", "gan-mlp"])
+@pytest.mark.parametrize("family", ["vae-mlp", "gan-mlp", "aae-mixture"])
 def test_same_seed_gives_identical_files(family, cache, tmp_path):
     spec = gen_spec(**FAMILIES[family])
     for name in ("a", "b"):
