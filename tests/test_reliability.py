@@ -282,7 +282,8 @@ def test_documented_run_counts_match_the_configs():
                             (REPO / "config/README.md").read_text(), re.MULTILINE))
     assert {k: int(v) for k, v in table.items()} == counts
     readme = " ".join((REPO / "README.md").read_text().split())   # line breaks do not matter
-    assert f"{counts['config.yaml']} runs in 14 experiments" in readme
+    from dlrepro.experiments import EXPERIMENTS
+    assert f"{counts['config.yaml']} runs in {len(EXPERIMENTS)} experiments" in readme
 
 
 def test_smoke_profile_gives_every_experiment_two_seeds_or_fewer():
