@@ -58,3 +58,9 @@ def test_each_family_fills_only_its_own_defaults():
     assert runs["backprop"] == {"model": "backprop", "lr": 0.5}
     assert set(runs["gan"]) == {"model", *FAMILIES["gan"].settings}
     assert "weight_decay" not in runs["gan"] and "hidden" not in runs["gan"]
+
+
+def test_see_also_names_known_experiments():
+    ids = {e.id for e in EXPERIMENTS}
+    for experiment in EXPERIMENTS:
+        assert set(experiment.see_also) <= ids - {experiment.id}, experiment.id

@@ -53,6 +53,7 @@ class Experiment:
     extra_table: tuple[str, str] | None = None   # (per-run table name, heading) shown as is
     extra_table_pivot: tuple[str, str, str] | None = None   # (row key, order, value): joined
     position: int = 0              # order in the report
+    see_also: tuple[str, ...] = ()  # related experiments, linked from this one's section
 
 
 def _discover() -> list[Experiment]:

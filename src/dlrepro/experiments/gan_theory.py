@@ -44,4 +44,5 @@ EXPERIMENT = Experiment(
                    "hq_fraction", "modes_covered_max"],
     extra_table=("value_vs_jsd", "V(D, G) at a trained D and at the analytic D* against −log 4 +"
                                  " 2·JSD (seed 0)"),
+    see_also=("gan",),
     position=12)

@@ -180,6 +180,7 @@ def build_context(tables: Path, determinism: str | None, config_hash: str,
         sections.append({
             "id": experiment.id, "title": experiment.title, "notes": experiment.notes,
             "claim": experiment.claim, "setting": experiment.setting,
+            "see_also": list(experiment.see_also),
             "verdict": verdict(list(exp_checks["outcome"])) if len(exp_checks) else "inconclusive",
             "checks": _check_rows(exp_checks), "figures": figures,
             "summary": _summary_table(exp_runs, variants[variants["experiment"] == experiment.id],
