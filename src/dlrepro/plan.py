@@ -171,13 +171,14 @@ def plan(config: dict, costs: Costs, corpus_words: int = PACKAGED_CORPUS_WORDS) 
 
 
 def format_plan(result: dict, cores: int) -> str:
+    w = max(15, *(len(e) + 1 for e in result["experiments"]))   # the experiment column
     lines = [f"Plan on {result['device']} (costs: {result['costs']})", "",
-             f"{'experiment':<15}{'runs':>6}{'jobs':>6}{'steps':>14}{'minutes':>10}  estimated"]
+             f"{'experiment':<{w}}{'runs':>6}{'jobs':>6}{'steps':>14}{'minutes':>10}  estimated"]
     for experiment, row in result["experiments"].items():
-        lines.append(f"{experiment:<15}{row['runs']:>6}{row['jobs']:>6}{row['steps']:>14,}"
+        lines.append(f"{experiment:<{w}}{row['runs']:>6}{row['jobs']:>6}{row['steps']:>14,}"
                      f"{row['seconds'] / 60:>10.1f}  {row['estimated']} runs")
     t = result["total"]
-    lines.append(f"{'total':<15}{t['runs']:>6}{t['jobs']:>6}{t['steps']:>14,}"
+    lines.append(f"{'total':<{w}}{t['runs']:>6}{t['jobs']:>6}{t['steps']:>14,}"
                  f"{t['seconds'] / 60:>10.1f}  {t['estimated']} runs")
     wall = max(t["seconds"] / cores, result["max_job_seconds"]) / 60
     lines += ["", f"Expected wall time with {cores} job(s) at a time: {wall:.1f} minutes (the "

@@ -12,6 +12,7 @@ needs to know about it; nothing outside the family's module names the family:
               checks each run's settings against them and names the family and key on error
   rules       JSON-schema rules between settings (e.g. if/then), checked with them
   scored      the scoring stage rates its outputs.pt (PSNR, SSIM, LPIPS, Fréchet distance)
+  figures     it leaves figure data in outputs.pt for the report without being scored
   build       settings -> nn.Module (classifier: logits; generative: see train/generative.py)
   run         custom: (spec, RunFolder, Inputs) -> metrics
   derived_metrics  generative: history frame -> extra metrics read off the curves
@@ -41,6 +42,7 @@ class Family:
     description: str = ""
     rules: list = field(default_factory=list)
     scored: bool = False
+    figures: bool = False
     build: Callable | None = None
     run: Callable | None = None
     derived_metrics: Callable | None = None
@@ -69,7 +71,7 @@ class Family:
     @property
     def leaves_outputs(self) -> bool:
         """It writes outputs.pt (what scoring and the report's image figures read)."""
-        return self.scored
+        return self.scored or self.figures
 
     def settings_schema(self) -> dict:
         """The JSON schema of this family's settings (unknown keys rejected)."""

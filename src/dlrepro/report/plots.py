@@ -136,6 +136,7 @@ def layer_profile(history: pd.DataFrame, runs: pd.DataFrame, prefix: str, epoch=
                   log: bool = True, ylabel: str = "") -> bytes:
     columns = sorted((c for c in history.columns if c.startswith(prefix)),
                      key=lambda c: int(c.split("/")[1]))
+    time = "epoch" if "epoch" in history and history["epoch"].notna().any() else "step"
     variants = list(dict.fromkeys(runs["variant"]))
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     for color, variant in zip(_colors(len(variants)), variants):
@@ -143,9 +144,9 @@ def layer_profile(history: pd.DataFrame, runs: pd.DataFrame, prefix: str, epoch=
         if frame.empty:
             continue
         if epoch == "last":
-            frame = frame.loc[frame.groupby("seed")["epoch"].idxmax()]
+            frame = frame.loc[frame.groupby("seed")[time].idxmax()]
         else:
-            frame = frame[frame["epoch"] == epoch]
+            frame = frame[frame[time] == epoch]
         means = frame[columns].mean()
         ax.plot(range(1, len(columns) + 1), means.values, "o-", color=color, label=variant, ms=3)
     if log:
@@ -208,6 +209,30 @@ def image_rows(rows: dict, size: float = 0.75) -> bytes:
     fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
     plt.close(fig)
     return buffer.getvalue()
+
+
+def attention_maps(maps: dict, source: list[str], target: list[str]) -> bytes:
+    """One row per attention (kind/layer), one column per head: the weights of each query (row)
+    over the keys (columns) for one input. Encoder self-attention reads source against source,
+    the decoder's self-attention target against target, cross-attention target against source."""
+    heads = max(len(w) for w in maps.values())
+    names = list(maps)
+    fig, axes = plt.subplots(len(names), heads, figsize=(1.9 * heads + 0.6, 1.9 * len(names)),
+                             squeeze=False)
+    for r, name in enumerate(names):
+        keys = source if name.startswith(("encoder", "cross")) else target
+        queries = source if name.startswith("encoder") else target
+        for h in range(heads):
+            ax = axes[r][h]
+            if h >= len(maps[name]):
+                ax.axis("off")
+                continue
+            ax.imshow(np.asarray(maps[name][h]), cmap="viridis", vmin=0, vmax=1, aspect="auto")
+            ax.set_xticks(range(len(keys)), keys, fontsize=5)
+            ax.set_yticks(range(len(queries)), queries, fontsize=5)
+            ax.set_title(f"{name.replace('/', ' ')}, head {h + 1}", fontsize=7)
+    fig.tight_layout()
+    return _png(fig)
 
 
 def latent_scatter(codes, labels, background=None) -> bytes:
@@ -340,6 +365,8 @@ def run_figure(figure: dict) -> bytes | None:
         return image_rows(figure["rows"], size=figure.get("size", 0.75))
     if figure["kind"] == "latent_scatter":
         return latent_scatter(figure["codes"], figure["labels"], figure.get("background"))
+    if figure["kind"] == "attention_maps":
+        return attention_maps(figure["maps"], figure["source"], figure["target"])
     return None
 
 

@@ -96,7 +96,9 @@ def _extra_table(tables: Path, name: str, pivot: tuple[str, str, str] | None) ->
         key, order, value = pivot
         return (table.sort_values(order).groupby(["variant", key], sort=False)[value]
                 .agg(", ".join).unstack(key).reset_index())
-    return table.drop(columns=["experiment", "variant", "seed"], errors="ignore")
+    single = table["variant"].nunique() == 1 if "variant" in table else True
+    return table.drop(columns=["experiment", "seed", *(["variant"] if single else [])],
+                      errors="ignore")
 
 
 FIGURE_TITLES = {"grid": "images", "latent": "latent space (test images)",
