@@ -196,3 +196,11 @@ def test_run_killed_midway_resumes_to_identical_metrics(tmp_path):
     assert ((out / "history.csv").read_bytes()
             == (tmp_path / "uninterrupted/history.csv").read_bytes())
     assert not (out / CHECKPOINT).exists()
+
+
+def test_a_diverging_run_is_recorded_not_raised(tmp_path):
+    metrics = FAMILY.run(spec(task="copy", steps=40, log_every=10, lr=1e9), RunFolder(tmp_path))
+    assert metrics["status"] == "diverged"
+    folder = RunFolder(tmp_path)
+    assert folder.metrics()["status"] == "diverged" and folder.outputs() == {"figures": {}}
+    assert not (tmp_path / CHECKPOINT).exists()

@@ -442,7 +442,7 @@ def run(spec: dict, folder, inputs=None) -> dict:
         loss = task.loss(generator)
         if not torch.isfinite(loss):
             status = "diverged"
-            rows.append({"step": step, "train_loss": float(loss)})
+            rows.append({"step": step, "train_loss": loss.item()})
             break
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(s, step)
