@@ -92,6 +92,29 @@ def tool_env() -> dict:
     return env
 
 
+def kill_after_checkpoint_and_rerun(command: list[str], checkpoint: Path, metrics: Path,
+                                    settle: float = 0.3):
+    """Start a training command, SIGKILL it once `checkpoint` exists (and `settle` seconds more,
+    to get past a later one), check it died before finishing (`metrics` absent), run it again to
+    the end; returns the rerun's CompletedProcess (asserted successful)."""
+    import signal
+    import subprocess
+    import time
+
+    process = subprocess.Popen(command, env=tool_env(), stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not checkpoint.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(settle)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert checkpoint.exists(), "no checkpoint was written before the kill"
+    assert not metrics.exists(), "the run finished before it could be killed"
+    rerun = subprocess.run(command, env=tool_env(), capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    return rerun
+
+
 def snakemake(*args, cwd, check=True, timeout=1200):
     import subprocess
     import sys

@@ -6,16 +6,13 @@ within a small tolerance, and a seed's result independent of which seeds share i
 """
 import json
 import math
-import signal
-import subprocess
 import sys
-import time
 
 import pandas as pd
 import pytest
 
 from dlrepro.runfolder import CHECKPOINT, RunFolder
-from tests.conftest import tiny_spec, tool_env
+from tests.conftest import kill_after_checkpoint_and_rerun, tiny_spec
 
 # float32 sums in another order: relative differences of ~1e-7 per step, grown over a few epochs
 LOSS_RTOL = 1e-4
@@ -144,18 +141,8 @@ def test_a_group_killed_midway_resumes_to_identical_metrics(fmnist_cache, tmp_pa
     command = [sys.executable, "-m", "dlrepro.cli", "train", "--spec", json.dumps(specs),
                "--out", *(str(out / f"seed{s['seed']}") for s in specs),
                "--data", str(fmnist_cache), "--quiet"]
-    process = subprocess.Popen(command, env=tool_env(), stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while not (out / "seed2" / CHECKPOINT).exists() and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert (out / "seed0" / CHECKPOINT).exists(), "no checkpoint was written before the kill"
-    assert not (out / "seed0/metrics.json").exists(), "the group finished before it was killed"
-
-    rerun = subprocess.run(command, env=tool_env(), capture_output=True, text=True)
-    assert rerun.returncode == 0, rerun.stderr
+    rerun = kill_after_checkpoint_and_rerun(command, out / "seed2" / CHECKPOINT,
+                                            out / "seed0/metrics.json")
     assert "resuming" in rerun.stderr or "starts afresh" in rerun.stderr
     for seed in (0, 1, 2):
         assert ((out / f"seed{seed}/metrics.json").read_bytes()

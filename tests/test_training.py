@@ -1,16 +1,14 @@
 """The training loop's contract: determinism, resume after a kill, divergence, probes."""
 import json
 import math
-import signal
 import subprocess
 import sys
-import time
 
 import pandas as pd
 import pytest
 
 from dlrepro.runfolder import CHECKPOINT
-from tests.conftest import tiny_spec, tool_env, train_run
+from tests.conftest import kill_after_checkpoint_and_rerun, tiny_spec, tool_env, train_run
 
 
 def test_same_seed_gives_identical_metrics_bytes(fmnist_cache, tmp_path):
@@ -37,18 +35,7 @@ def test_run_killed_midway_resumes_to_identical_metrics(fmnist_cache, tmp_path):
     out = tmp_path / "killed"
     command = [sys.executable, "-m", "dlrepro.cli", "train", "--spec", json.dumps(spec),
                "--out", str(out), "--data", str(fmnist_cache), "--quiet"]
-    process = subprocess.Popen(command, env=tool_env(), stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while not (out / CHECKPOINT).exists() and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)  # let it get into a later epoch
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert (out / CHECKPOINT).exists(), "no checkpoint was written before the kill"
-    assert not (out / "metrics.json").exists(), "the run finished before it could be killed"
-
-    rerun = subprocess.run(command, env=tool_env(), capture_output=True, text=True)
-    assert rerun.returncode == 0, rerun.stderr
+    rerun = kill_after_checkpoint_and_rerun(command, out / CHECKPOINT, out / "metrics.json")
     assert "resuming" in rerun.stderr
     assert ((out / "metrics.json").read_bytes()
             == (tmp_path / "uninterrupted/metrics.json").read_bytes())

@@ -1,10 +1,7 @@
 """The Transformer family: each part does what the note says it does, and runs are reproducible."""
 import json
 import math
-import signal
-import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -14,7 +11,7 @@ from dlrepro.families import get
 from dlrepro.families.transformer import (Attention, CharText, LanguageModel, Seq2Seq, recorded,
                                           sinusoidal_table)
 from dlrepro.runfolder import CHECKPOINT, RunFolder
-from tests.conftest import tool_env
+from tests.conftest import kill_after_checkpoint_and_rerun
 
 FAMILY = get("transformer")
 
@@ -178,18 +175,8 @@ def test_run_killed_midway_resumes_to_identical_metrics(tmp_path):
     out = tmp_path / "killed"
     command = [sys.executable, "-m", "dlrepro.cli", "train", "--spec", json.dumps(run_spec),
                "--out", str(out), "--quiet"]
-    process = subprocess.Popen(command, env=tool_env(), stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while not (out / CHECKPOINT).exists() and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(1.0)  # let it get past a later checkpoint
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert (out / CHECKPOINT).exists(), "no checkpoint was written before the kill"
-    assert not (out / "metrics.json").exists(), "the run finished before it could be killed"
-
-    rerun = subprocess.run(command, env=tool_env(), capture_output=True, text=True)
-    assert rerun.returncode == 0, rerun.stderr
+    rerun = kill_after_checkpoint_and_rerun(command, out / CHECKPOINT, out / "metrics.json",
+                                            settle=1.0)
     assert "resuming" in rerun.stderr
     assert ((out / "metrics.json").read_bytes()
             == (tmp_path / "uninterrupted/metrics.json").read_bytes())
