@@ -364,12 +364,11 @@ class Task:
         model = self.model
         if self.s["task"] == "lm":
             row = {"bits_per_char": lm_loss(model, self.windows) / math.log(2)}
-            _, weights = recorded(model, lambda: model(*self.probe))
         else:
             row = {**teacher_forced_scores(model, self.held_out),
                    "greedy_token_accuracy": greedy_scores(model, self.held_out[:1])["token_accuracy"]}
-            with torch.no_grad():
-                _, weights = recorded(model, lambda: model(*self.probe))
+        with torch.no_grad():
+            _, weights = recorded(model, lambda: model(*self.probe))
         entropies = {f"entropy {name}": attention_entropy(w) for name, w in weights.items()}
         return row | entropies | {"attention_entropy": sum(entropies.values()) / len(entropies)}
 
