@@ -439,15 +439,16 @@ def run(spec: dict, folder, inputs=None) -> dict:
                 rows.append(row)
                 break
         loss = task.loss(generator)
-        if not torch.isfinite(loss):
+        value = loss.item()                      # the step's one read of the loss
+        if not math.isfinite(value):
             status = "diverged"
-            rows.append({"step": step, "train_loss": loss.item()})
+            rows.append({"step": step, "train_loss": value})
             break
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(s, step)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        running.append(loss.item())
+        running.append(value)
         if step % s["log_every"] == 0:
             rows.append(row | query_key_grad_norms(model))   # gradients as they reach q and k
         optimizer.step()
