@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from dlrepro.config import validate
+from dlrepro.config import expand_runs, validate
 from dlrepro.data import Split, split_fashion_mnist
 from dlrepro.data.fashion_mnist import FILES, MEAN, STD, prepare, load_cache
 from dlrepro.families import get
@@ -53,7 +53,7 @@ def train_epoch(model, optimizer, train: Split, batch_size: int, order_seed: int
 
 def settings_for(model: str) -> dict:
     config = validate({"experiments": {"cnn-vs-mlp": {"base": {"model": model}}}})
-    return config["experiments"]["cnn-vs-mlp"]["base"]
+    return expand_runs(config)[0].settings      # the family's defaults, filled per variant
 
 
 def reference_epoch(model, optimizer, loader, device, log_interval=10):

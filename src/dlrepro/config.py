@@ -116,6 +116,13 @@ def validate(config: dict, schema: dict | None = None, files=()) -> dict:
     """Validate in place (filling defaults) and return config; raise ConfigError naming the key
     (and, given the config files, the file and line that set it)."""
     schema = schema or load_schema()
+    # An experiment's base is checked here but its defaults are filled per variant (expand_runs)
+    # by the family the variant names: a grid over `model` must give each family its own
+    # defaults, not those of the family the base names.
+    experiments = config.get("experiments")
+    bases = ({name: copy.deepcopy(block["base"]) for name, block in experiments.items()
+              if isinstance(block, dict) and isinstance(block.get("base"), dict)}
+             if isinstance(experiments, dict) else {})
     validator = _DefaultFillingValidator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
@@ -125,6 +132,8 @@ def validate(config: dict, schema: dict | None = None, files=()) -> dict:
         lines.append("Fix the configuration file (see config/README.md and "
                      "workflow/schemas/config.schema.yaml).")
         raise ConfigError("\n".join(lines))
+    for name, base in bases.items():
+        config["experiments"][name]["base"] = base
     return config
 
 

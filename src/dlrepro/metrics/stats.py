@@ -35,3 +35,12 @@ def paired_difference(a, b, confidence: float = CONFIDENCE) -> dict:
     else:
         result["p_value"] = math.nan
     return result
+
+
+def auroc(negatives, positives) -> float:
+    """Area under the ROC curve of a score meant to be higher for `positives`: the probability that
+    a random positive outscores a random negative (ties count half), i.e. the Mann-Whitney U
+    statistic over n_pos·n_neg."""
+    negatives, positives = np.asarray(negatives, dtype=float), np.asarray(positives, dtype=float)
+    u = stats.mannwhitneyu(positives, negatives, alternative="two-sided").statistic
+    return float(u / (len(positives) * len(negatives)))

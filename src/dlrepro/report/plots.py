@@ -359,6 +359,39 @@ PLOTTERS = {"curves": curves, "bars": bars, "lr_sensitivity": lr_sensitivity,
             "quality_vs_time": quality_vs_time}
 
 
+def histograms(panels: dict, xlabel: str) -> bytes:
+    """One panel per score, the sets overlaid as step histograms on shared bins."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.4), squeeze=False)
+    for ax, (title, sets) in zip(axes[0], panels.items()):
+        values = {label: np.asarray(v, dtype=float) for label, v in sets.items()}
+        pooled = np.concatenate(list(values.values()))
+        # the range of 99% of the scores: a long tail would squeeze the rest into a few bins
+        bins = np.linspace(pooled.min(), np.percentile(pooled, 99), 61)
+        for color, (label, v) in zip(_colors(len(values)), values.items()):
+            ax.hist(np.minimum(v, bins[-1]), bins=bins, histtype="step", lw=1.5, color=color,
+                    density=True, label=label)
+        ax.set_title(f"{title} (top 1% piled in the last bin)", fontsize=10)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("density")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def lines(x: list, series: dict, xlabel: str, ylabel: str, logx: bool = False) -> bytes:
+    """A few named series over one x (markers: the measured points)."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for color, (label, y) in zip(_colors(len(series)), series.items()):
+        ax.plot(x, y, "o-", color=color, label=label)
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
 def run_figure(figure: dict) -> bytes | None:
     """A figure whose data a run left in its outputs.pt (see train/generative.py)."""
     if figure["kind"] == "image_rows":
@@ -367,6 +400,11 @@ def run_figure(figure: dict) -> bytes | None:
         return latent_scatter(figure["codes"], figure["labels"], figure.get("background"))
     if figure["kind"] == "attention_maps":
         return attention_maps(figure["maps"], figure["source"], figure["target"])
+    if figure["kind"] == "histograms":
+        return histograms(figure["panels"], figure["xlabel"])
+    if figure["kind"] == "lines":
+        return lines(figure["x"], figure["series"], figure["xlabel"], figure["ylabel"],
+                     figure.get("logx", False))
     return None
 
 

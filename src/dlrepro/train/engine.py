@@ -204,4 +204,5 @@ class OneRun:
 
     @property
     def n_params(self) -> int:
-        return count_parameters(self.steps.model)
+        model = self.steps.model     # masked models count only the weights their masks leave free
+        return model.free_parameters() if hasattr(model, "free_parameters") else count_parameters(model)
