@@ -167,14 +167,6 @@ def unpack(packed) -> "torch.Tensor":  # noqa: F821
 
 
 def load(path: str | Path) -> dict:
-    import torch
+    from dlrepro.data.fashion_mnist import load_cache
 
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"Prepared data '{path}' is missing: run `dlrepro prepare-binarised` "
-                        "(the Snakemake rule prepare_binarised does this).")
-    try:
-        return torch.load(path, weights_only=True)
-    except Exception as err:
-        raise DataError(f"Prepared data '{path}' is unreadable ({err}); delete it and re-run "
-                        "`dlrepro prepare-binarised`.") from err
+    return load_cache(path, rule="prepare_binarised")

@@ -111,15 +111,17 @@ def prepare(folder: str | Path, allow_download: bool, out: str | Path) -> None:
     atomic_torch_save({key: torch.from_numpy(value.copy()) for key, value in arrays.items()}, out)
 
 
-def load_cache(path: str | Path) -> dict:
+def load_cache(path: str | Path, rule: str = "prepare_data") -> dict:
+    """A prepared tensor file (the output of the Snakemake rule `rule`, `dlrepro <rule>`)."""
     import torch
 
     path = Path(path)
+    command = f"dlrepro {rule.replace('_', '-')}"
     if not path.exists():
-        raise DataError(f"Prepared data '{path}' is missing: run `dlrepro prepare-data` "
-                        "(the Snakemake rule prepare_data does this).")
+        raise DataError(f"Prepared data '{path}' is missing: run `{command}` "
+                        f"(the Snakemake rule {rule} does this).")
     try:
         return torch.load(path, weights_only=True)
     except Exception as err:
         raise DataError(f"Prepared data '{path}' is unreadable ({err}); delete it and re-run "
-                        "`dlrepro prepare-data`.") from err
+                        f"`{command}`.") from err
