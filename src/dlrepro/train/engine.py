@@ -48,6 +48,9 @@ from dlrepro.train.seeding import (derive_seed, enable_determinism, resolve_devi
 
 
 def count_parameters(model: torch.nn.Module) -> int:
+    """Its parameters; a masked model (e.g. the PixelCNN) counts only those its masks leave free."""
+    if hasattr(model, "free_parameters"):
+        return model.free_parameters()
     return sum(p.numel() for p in model.parameters())
 
 
@@ -204,5 +207,4 @@ class OneRun:
 
     @property
     def n_params(self) -> int:
-        model = self.steps.model     # masked models count only the weights their masks leave free
-        return model.free_parameters() if hasattr(model, "free_parameters") else count_parameters(model)
+        return count_parameters(self.steps.model)
