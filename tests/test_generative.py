@@ -20,6 +20,8 @@ FAMILIES = {
     "cgan": {"model": "gan", "architecture": "cgan", "latent": 16, "lr": 0.0002},
     "aae-mixture": {"model": "aae", "prior": "mixture", "latent": 2, "lr": 0.001},
     "aae-vae": {"model": "aae", "regulariser": "kl", "latent": 2, "lr": 0.001},
+    "pix2pix": {"model": "pix2pix", "width": 4, "eval_images": 50},
+    "cyclegan": {"model": "cyclegan", "width": 4, "eval_images": 50},
 }
 
 
@@ -59,6 +61,17 @@ def test_each_family_trains_and_leaves_what_scoring_needs(family, cache, tmp_pat
         assert {"test_mmd_normal", "test_mmd_mixture", "test_mmd_uniform"} <= set(history)
         assert outputs["figures"]["latent"]["background"].shape == (50, 2)
         assert run_figure(outputs["figures"]["latent"])[:4] == b"\x89PNG"
+    if family in ("pix2pix", "cyclegan"):   # scored against the truth; classified as their labels
+        assert set(outputs["samples"]) == {"translated", "edges", "real"}
+        assert all(torch.equal(labels, outputs["sample_labels"]["real"])
+                   for labels in outputs["sample_labels"].values())
+        reference, translated = outputs["pairs"]["translated"]
+        assert torch.equal(translated, outputs["samples"]["translated"])
+        assert torch.equal(reference, outputs["samples"]["real"])
+        assert set(outputs["pairs"]) == ({"translated", "reverse"} if family == "cyclegan"
+                                         else {"translated"})
+        assert list(outputs["figures"]["grid"]["rows"])[:3] == ["input (edges)", "target", "output"]
+        assert len(history) == 1 + 2 * 2 and {"train_d_loss", "train_g_gan"} <= set(history)
     if family == "ae":   # denoising: the noisy input is kept to compare against
         assert set(outputs["pairs"]) == {"reconstruction", "noisy_input"}
         assert outputs["figures"]["latent"]["codes"].shape == (50, 2)
@@ -84,7 +97,7 @@ def test_vae_kl_term_is_the_closed_form_gaussian_kl():
     assert torch.allclose(losses["loss"], losses["recon"] + losses["kl"])
 
 
-@pytest.mark.parametrize("family", ["vae-mlp", "gan-mlp", "aae-mixture"])
+@pytest.mark.parametrize("family", ["vae-mlp", "gan-mlp", "aae-mixture", "pix2pix"])
 def test_same_seed_gives_identical_files(family, cache, tmp_path):
     spec = gen_spec(**FAMILIES[family])
     for name in ("a", "b"):
@@ -95,7 +108,7 @@ def test_same_seed_gives_identical_files(family, cache, tmp_path):
         assert torch.equal(a["samples"][name], b["samples"][name])
 
 
-@pytest.mark.parametrize("family", ["vae-conv", "dcgan", "aae-mixture"])
+@pytest.mark.parametrize("family", ["vae-conv", "dcgan", "aae-mixture", "cyclegan"])
 def test_interrupted_run_resumes_to_identical_results(family, cache, tmp_path, monkeypatch):
     spec = gen_spec(**{**FAMILIES[family], "epochs": 3})
     train_run(spec, tmp_path / "whole", cache)

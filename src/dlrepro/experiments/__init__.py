@@ -52,7 +52,7 @@ class Experiment:
     images: bool = False           # show each variant's image figures (from its outputs.pt)
     extra_table: tuple[str, str] | None = None   # (per-run table name, heading) shown as is
     extra_table_pivot: tuple[str, str, str] | None = None   # (row key, order, value): joined
-    position: int = 0              # order in the report
+    position: float = 0            # order in the report (ties: by id)
     see_also: tuple[str, ...] = ()  # related experiments, linked from this one's section
 
 

@@ -6,6 +6,10 @@ A generative family's model (its FAMILY.build) is an nn.Module with four methods
   evaluate(x, y, generator) -> {name: scalar}                 test losses (may be empty)
   outputs(x, y, train_x, generator) -> {pairs, samples, sample_labels?, grid, codes, decode,
                                          prior_codes?}   (prior_codes: drawn behind the codes)
+and may have two more:
+  training_examples(split) -> split                           what train_step's batches are drawn
+                                                              from (default: the training split)
+  start_epoch(epoch, optimizers)                              before each epoch (e.g. lr schedules)
 Its FAMILY.derived_metrics reads its own claims' numbers off the history (e.g. the VAE's KL).
 
 The run folder gets outputs.pt: the image pairs and sample sets the scoring stage rates, and the
@@ -41,14 +45,16 @@ class GenerativeSteps:
     def prepare_data(self, device) -> None:
         splits = run_splits(self.spec, self.cache, device, standardise=False)
         self.train, self.test = splits["train"], splits["test"]
-        self.batch_size = self.settings["batch_size"]
-        self.steps_per_epoch = math.ceil(len(self.train) / self.batch_size)
-        self.log_every = max(1, self.steps_per_epoch // self.settings["logs_per_epoch"])
         self.device = device
 
     def build(self, device) -> None:
         self.model = self.family.build(self.settings).to(device)
         self.optimizers = self.model.make_optimizers()
+        examples = getattr(self.model, "training_examples", None)
+        self.examples = examples(self.train) if examples else self.train
+        self.batch_size = self.settings["batch_size"]
+        self.steps_per_epoch = math.ceil(len(self.examples) / self.batch_size)
+        self.log_every = max(1, self.steps_per_epoch // self.settings["logs_per_epoch"])
 
     def _evaluate(self, epoch: int) -> dict:
         self.model.eval()
@@ -62,12 +68,15 @@ class GenerativeSteps:
 
     def train_epoch(self, epoch: int) -> list[dict]:
         self.model.train()
-        order = torch.randperm(len(self.train), generator=torch.Generator().manual_seed(
+        if hasattr(self.model, "start_epoch"):
+            self.model.start_epoch(epoch, self.optimizers)
+        order = torch.randperm(len(self.examples), generator=torch.Generator().manual_seed(
             derive_seed(self.seed, self.experiment, f"order{epoch}"))).to(self.device)
         logs, rows = [], []
         for step in range(self.steps_per_epoch):
             idx = order[step * self.batch_size:(step + 1) * self.batch_size]
-            logs.append(self.model.train_step(self.train.x[idx], self.train.y[idx], self.optimizers))
+            logs.append(self.model.train_step(self.examples.x[idx], self.examples.y[idx],
+                                              self.optimizers))
             if (step + 1) % self.log_every == 0 or step + 1 == self.steps_per_epoch:
                 # Several points per epoch: the GAN's early dynamics happen within epoch 1.
                 rows.append({"epoch": epoch - 1 + (step + 1) / self.steps_per_epoch,
