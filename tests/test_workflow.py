@@ -74,7 +74,7 @@ def test_report_has_every_experiment_and_no_network_resource(smoke_dag):
         assert f"<td>{experiment}</td>" in plan_table, experiment
 
 
-IMAGE_EXPERIMENTS = ("autoencoder", "vae", "gan", "image-metrics")
+IMAGE_EXPERIMENTS = ("autoencoder", "vae", "gan", "image-metrics", "pix2pix", "cyclegan")
 
 
 def test_image_runs_are_scored_with_lpips_and_the_report_names_the_weights(smoke_dag):
@@ -90,6 +90,16 @@ def test_image_runs_are_scored_with_lpips_and_the_report_names_the_weights(smoke
     assert ae["lpips/reconstruction"].between(0.0, 1.5).all()           # measured
     assert images.loc[images["experiment"] == "gan", "lpips_diversity/samples"].gt(0).all()
     assert images.loc[images["experiment"] == "gan", "fd/samples"].gt(0).all()
+    translation = images[images["experiment"].isin(["pix2pix", "cyclegan"])]
+    # the FCN-score between its floor (the edge maps) and ceiling (the real images), measured
+    # on the same test images in every run; the inputs and targets are references, not samples
+    assert translation["class_acc/translated"].between(0, 1).all()
+    assert translation["class_acc/edges"].nunique() == 1 and translation["class_acc/real"].nunique() == 1
+    assert translation["class_acc/real"].iloc[0] > translation["class_acc/edges"].iloc[0]
+    assert translation["lpips_diversity/translated"].gt(0).all()
+    assert "lpips_diversity/edges" not in translation or translation["lpips_diversity/edges"].isna().all()
+    cycle = images[images["experiment"] == "cyclegan"]
+    assert cycle["psnr/reverse"].notna().all() and cycle["final_test_cycle_a"].notna().all()
     metrics = images[images["experiment"] == "image-metrics"]
     assert metrics["ssim_vs_skimage_max_abs_diff"].lt(1e-4).all()
     assert metrics["lpips/shift=1"].notna().all() and metrics["lpips@32/shift=1"].notna().all()

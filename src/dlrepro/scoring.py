@@ -5,7 +5,9 @@ For each run folder's outputs.pt:
                first images as a cross-check), LPIPS when available
   sample sets  generated images -> Fréchet distance to real test images in the features of the
                DAG's own classifier, class accuracy (when the samples have intended labels),
-               LPIPS diversity (mean distance between random pairs of samples)
+               LPIPS diversity (mean distance between random pairs of samples); sets named in
+               `reference_sets` are not generated (a floor or ceiling beside the samples, e.g.
+               the translation models' inputs and targets): no diversity for them
 Writes one JSON per run: {"metrics": {...}, "sets": [...], "lpips": {...}}.
 """
 from __future__ import annotations
@@ -104,6 +106,7 @@ class Scorer:
         if outputs["pairs"]:  # largest disagreement with scikit-image over all pair sets
             metrics["psnr_vs_skimage_max_abs_diff"] = max(r["psnr_vs_skimage"] for r in sets)
             metrics["ssim_vs_skimage_max_abs_diff"] = max(r["ssim_vs_skimage"] for r in sets)
+        references = outputs.get("reference_sets", ())
         for name, samples in outputs["samples"].items():
             real_test, real_train = self.real_features(len(samples))
             features, predicted = self.classifier(samples)
@@ -114,14 +117,15 @@ class Scorer:
             row["class_acc"] = (float((predicted == labels.numpy()).mean())
                                 if labels is not None else math.nan)
             row["lpips_diversity"] = math.nan
-            if self.lpips:
+            if self.lpips and name not in references:
                 g = torch.Generator().manual_seed(0)
                 a = torch.randint(len(samples), (DIVERSITY_PAIRS,), generator=g)
                 b = (a + 1 + torch.randint(len(samples) - 1, (DIVERSITY_PAIRS,), generator=g)) % len(samples)
                 row["lpips_diversity"] = self._lpips(samples[a], samples[b], self.lpips_size)
             sets.append(row)
             for metric in ("fd", "class_acc", "lpips_diversity"):
-                if not (metric == "class_acc" and labels is None):
+                if not (metric == "class_acc" and labels is None) and not (
+                        metric == "lpips_diversity" and name in references):
                     metrics[f"{metric}/{name}"] = row[metric]
             metrics["fd/real_train"] = row["fd_real_train"]
         return metrics, sets

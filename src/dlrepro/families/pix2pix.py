@@ -91,6 +91,7 @@ def translation_outputs(x, y, edge_maps, translated, extra_rows: dict | None = N
     labelled = {"translated": translated, "edges": edge_maps, "real": x}
     return {"pairs": {"translated": (x, translated), **(extra_pairs or {})},
             "samples": labelled, "sample_labels": {k: y for k in labelled},
+            "reference_sets": ["edges", "real"],
             "grid": {"input (edges)": edge_maps[:10], "target": x[:10], "output": translated[:10],
                      **(extra_rows or {})},
             "codes": None, "decode": None}

@@ -4,8 +4,10 @@ A generative family's model (its FAMILY.build) is an nn.Module with four methods
   make_optimizers() -> {name: optimizer}
   train_step(x, y, optimizers) -> {name: detached scalar}     one update on a batch
   evaluate(x, y, generator) -> {name: scalar}                 test losses (may be empty)
-  outputs(x, y, train_x, generator) -> {pairs, samples, sample_labels?, grid, codes, decode,
-                                         prior_codes?}   (prior_codes: drawn behind the codes)
+  outputs(x, y, train_x, generator) -> {pairs, samples, sample_labels?, reference_sets?, grid,
+                                         codes, decode, prior_codes?}   (reference_sets: sample
+                                         sets that are not generated; prior_codes: drawn behind
+                                         the codes)
 and may have two more:
   training_examples(split) -> split                           what train_step's batches are drawn
                                                               from (default: the training split)
@@ -132,6 +134,7 @@ def _outputs_file(outputs: dict, labels) -> dict:
     return {"pairs": {k: (a.cpu(), b.cpu()) for k, (a, b) in outputs["pairs"].items()},
             "samples": {k: v.cpu() for k, v in outputs["samples"].items()},
             "sample_labels": {k: v.cpu() for k, v in outputs.get("sample_labels", {}).items()},
+            "reference_sets": list(outputs.get("reference_sets", [])),
             "figures": figures}
 
 
