@@ -261,7 +261,10 @@ def with_gpu_switch(root: Path) -> None:
 def test_timeout_is_named_and_the_run_resumes_later_on_gpu_nodes(cluster, tmp_path):
     # Every job on a (fake) GPU node through the profile's one-line switch; device auto runs on
     # the CPU there. The job outlives its one-minute limit: SLURM's TIMEOUT reaches the log.
-    root = workflow_with(tmp_path, SLOW_RUN.replace("epochs: 6", "epochs: 60"))
+    # Short epochs (a checkpoint every fraction of a second) and many of them: a checkpoint is
+    # written long before the limit even on a loaded machine, the end never comes before it.
+    root = workflow_with(tmp_path, SLOW_RUN.replace("train_size: 6000, epochs: 6",
+                                                    "train_size: 1000, epochs: 2000"))
     only_dropout(root)
     with_gpu_switch(root)
     run = expand_runs(load_config([root / "config/config.yaml", root / "test.yaml"]))[0]
