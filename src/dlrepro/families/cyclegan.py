@@ -21,10 +21,10 @@ from torch import nn
 
 from dlrepro.data import Split
 from dlrepro.families import Family
-from dlrepro.families.pix2pix import translation_outputs
 from dlrepro.families.settings import TRAINING
 from dlrepro.families.translation import (DEPTHS, SIZE, TRANSLATION, Discriminator, ImagePool, UNet,
-                                          adam, cost_model, edges, from_model, to_model)
+                                          adam, cost_model, edges, from_model, to_model,
+                                          translation_outputs)
 
 
 def unpaired_halves(split: Split) -> Split:
@@ -54,10 +54,6 @@ class CycleGAN(nn.Module):
     def translate(self, images: torch.Tensor) -> torch.Tensor:
         """G: edge maps of images in [0, 1] -> images in [0, 1] (28 x 28)."""
         return from_model(self.generator_ab(to_model(edges(images))))
-
-    def reverse(self, images: torch.Tensor) -> torch.Tensor:
-        """F: images -> edge maps, in [0, 1]."""
-        return from_model(self.generator_ba(to_model(images)))
 
     def cycle_errors(self, x: torch.Tensor) -> dict:
         """Mean |F(G(a)) − a| and |G(F(b)) − b| in the [-1, 1] units of training."""
@@ -116,8 +112,9 @@ class CycleGAN(nn.Module):
 
     @torch.no_grad()
     def outputs(self, x, y, train_x, generator) -> dict:
-        edge_maps, translated, reverse = edges(x), self.translate(x), self.reverse(x)
-        cycled = from_model(self.generator_ab(self.generator_ba(to_model(x))))
+        edge_maps, translated = edges(x), self.translate(x)
+        reversed_model = self.generator_ba(to_model(x))        # F(x), in the models' space
+        reverse, cycled = from_model(reversed_model), from_model(self.generator_ab(reversed_model))
         return translation_outputs(
             x, y, edge_maps, translated,
             extra_rows={"F(target)": reverse[:10], "G(F(target))": cycled[:10]},

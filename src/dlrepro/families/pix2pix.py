@@ -17,7 +17,7 @@ from torch import nn
 from dlrepro.families import Family
 from dlrepro.families.settings import TRAINING
 from dlrepro.families.translation import (DEPTHS, TRANSLATION, Discriminator, UNet, adam, cost_model,
-                                          edges, from_model, to_model)
+                                          edges, from_model, to_model, translation_outputs)
 
 LOSSES = ("l1", "cgan", "l1+cgan", "l1+gan")
 
@@ -80,21 +80,6 @@ class Pix2Pix(nn.Module):
     @torch.no_grad()
     def outputs(self, x, y, train_x, generator) -> dict:
         return translation_outputs(x, y, edges(x), self.translate(x))
-
-
-def translation_outputs(x, y, edge_maps, translated, extra_rows: dict | None = None,
-                        extra_pairs: dict | None = None) -> dict:
-    """What scoring rates and the report shows, the same for both translation families:
-    pairs (x, G(edges(x))); sample sets with their true labels, so the feature classifier's
-    accuracy on them is the "FCN-score" (translated), its floor (the edge maps) and ceiling
-    (the real images); the grid input | target | output for the first ten test images."""
-    labelled = {"translated": translated, "edges": edge_maps, "real": x}
-    return {"pairs": {"translated": (x, translated), **(extra_pairs or {})},
-            "samples": labelled, "sample_labels": {k: y for k in labelled},
-            "reference_sets": ["edges", "real"],
-            "grid": {"input (edges)": edge_maps[:10], "target": x[:10], "output": translated[:10],
-                     **(extra_rows or {})},
-            "codes": None, "decode": None}
 
 
 FAMILY = Family(

@@ -179,6 +179,21 @@ class ImagePool(nn.Module):
         return torch.stack(out)
 
 
+def translation_outputs(x, y, edge_maps, translated, extra_rows: dict | None = None,
+                        extra_pairs: dict | None = None) -> dict:
+    """What scoring rates and the report shows, the same for both translation families:
+    pairs (x, G(edges(x))); sample sets with their true labels, so the feature classifier's
+    accuracy on them is the "FCN-score" (translated), its floor (the edge maps) and ceiling
+    (the real images); the grid input | target | output for the first ten test images."""
+    labelled = {"translated": translated, "edges": edge_maps, "real": x}
+    return {"pairs": {"translated": (x, translated), **(extra_pairs or {})},
+            "samples": labelled, "sample_labels": {k: y for k in labelled},
+            "reference_sets": ["edges", "real"],
+            "grid": {"input (edges)": edge_maps[:10], "target": x[:10], "output": translated[:10],
+                     **(extra_rows or {})},
+            "codes": None, "decode": None}
+
+
 def adam(parameters, settings: dict) -> torch.optim.Adam:
     """Adam as in both papers (lr 2e-4, β1 0.5)."""
     return torch.optim.Adam(parameters, lr=settings["lr"], betas=(0.5, 0.999))
