@@ -5,7 +5,7 @@ import math
 import pytest
 
 from dlrepro.config import expand_runs, load_config, validate
-from dlrepro.plan import FORWARD_FRACTION, Costs, plan
+from dlrepro.plan import FORWARD_FRACTION, PACK, PACK_SECONDS, Costs, pack_variants, plan
 from tests.conftest import REPO
 
 
@@ -16,10 +16,10 @@ def costs_file(tmp_path, step_costs, startup=2.0, word2vec=None):
     return Costs.load(path)
 
 
-def test_steps_and_seconds_of_a_measured_variant(tmp_path):
+def dropout_plan(tmp_path, epochs):
     config = validate({"seeds": [0, 1], "data": {"validation_size": 1000, "test_size": 500},
                        "experiments": {"dropout": {"base": {"model": "mlp", "hidden": [512, 512],
-                                                            "train_size": 2000, "epochs": 30,
+                                                            "train_size": 2000, "epochs": epochs,
                                                             "batch_size": 64, "lr": 0.05},
                                                    "grid": {"dropout": [0.0, 0.5]}}}})
     default = {(r.experiment, r.variant): r for r in expand_runs(load_config([REPO / "config/config.yaml"]))}
@@ -27,14 +27,37 @@ def test_steps_and_seconds_of_a_measured_variant(tmp_path):
                                     "batch": 64, "seconds_per_step": seconds}
     assert ("dropout", "dropout=0.0") in default     # the measured variants are the default's
     costs = costs_file(tmp_path, [row("dropout=0.0", 0.002), row("dropout=0.5", 0.003)])
-    result = plan(config, costs)
-    steps = 30 * math.ceil(2000 / 64)
-    evaluation = 30 * 1000 / 64 * FORWARD_FRACTION   # the validation images, each epoch
+    steps = epochs * math.ceil(2000 / 64)
+    evaluation = epochs * 1000 / 64 * FORWARD_FRACTION   # the validation images, each epoch
+    return plan(config, costs), steps, evaluation
+
+
+def test_steps_and_seconds_of_a_measured_variant(tmp_path):
+    result, steps, evaluation = dropout_plan(tmp_path, epochs=300)   # each variant over 40 s
     expected = 2 * (steps + evaluation) * (0.002 + 0.003) + 2 * 2.0   # 2 seeds, 2 job start-ups
     assert result["total"]["steps"] == 2 * 2 * steps
     assert result["total"]["seconds"] == pytest.approx(expected)
     assert result["total"]["estimated"] == 0 and result["total"]["jobs"] == 2
+    assert result["packs"] == {("dropout", "dropout=0.0"): ["dropout=0.0"],
+                               ("dropout", "dropout=0.5"): ["dropout=0.5"]}
     assert result["max_job_seconds"] == pytest.approx(2.0 + 2 * (steps + evaluation) * 0.003)
+
+
+def test_short_variants_share_one_job_and_its_start_up(tmp_path):
+    result, steps, evaluation = dropout_plan(tmp_path, epochs=30)   # each variant under 40 s
+    both = 2 * (steps + evaluation) * (0.002 + 0.003)
+    assert both / 2 < PACK_SECONDS
+    assert result["packs"] == {("dropout", PACK): ["dropout=0.0", "dropout=0.5"]}
+    assert result["total"]["jobs"] == 1
+    assert result["total"]["seconds"] == pytest.approx(both + 2.0)   # one start-up
+    assert result["jobs"] == {("dropout", PACK): pytest.approx(both + 2.0)}
+
+
+def test_a_pack_needs_two_short_variants():
+    seconds = {("e", "long"): 100.0, ("e", "short"): 5.0, ("f", "a"): 1.0, ("f", "b"): 29.9,
+               ("f", "c"): 30.0}
+    assert pack_variants(seconds, pack_seconds=30.0) == {("e", "long"): ["long"], ("e", "short"): ["short"],
+                                      ("f", PACK): ["a", "b"], ("f", "c"): ["c"]}
 
 
 def test_unmeasured_shapes_are_estimated_from_the_family_and_marked(tmp_path):
@@ -87,25 +110,33 @@ def test_the_committed_gpu_check_plans_both_profiles():
 
 
 def test_long_jobs_start_first_and_slurm_runtimes_come_from_the_plan(workflow_copy):
-    """The DAG's training jobs carry the planner's estimate: the experiment with the longest
-    job has the highest priority, and each job's runtime is 3x its planned minutes (>= 10)."""
+    """The DAG's training jobs are the planner's: each variant alone or an experiment's pack of
+    short variants (rule train_<experiment>_short); the experiment with the longest job has the
+    highest priority, and each job's runtime is 3x its planned minutes (>= 10)."""
     import re
 
-    from dlrepro.plan import job_seconds
+    from dlrepro.plan import training_jobs
     from tests.conftest import snakemake
 
-    planned = job_seconds(load_config([REPO / "config/config.yaml"]))
+    planned = training_jobs(load_config([REPO / "config/config.yaml"]))
     dry = snakemake("-n", cwd=workflow_copy).stdout
-    jobs = re.findall(r"rule (train_\w+):.*?wildcards: variant=(\S+).*?priority: (\d+).*?"
-                      r"runtime=(\d+)", dry, flags=re.S)
+    jobs = re.findall(r"rule (train_\w+):\n(.*?)\n    priority: (\d+).*?runtime=(\d+)", dry, flags=re.S)
     assert len(jobs) == len(planned) > 50
+    assert sum(rule.endswith("_short") for rule, *_ in jobs) == sum(job == PACK for _, job in planned) > 5
     experiment = {f"train_{e.replace('-', '_')}": e for e, _ in planned}
-    longest = max(planned, key=planned.get)[0]
-    top = max(int(p) for _, _, p, _ in jobs)
-    assert {experiment[r] for r, _, p, _ in jobs if int(p) == top} == {longest}
-    for rule, variant, _, runtime in jobs:
-        seconds = planned[(experiment[rule], variant)]
-        assert int(runtime) == max(10, math.ceil(3 * seconds / 60)), (rule, variant)
+    top = max(int(p) for *_, p, _ in jobs)
+    longest = max(planned, key=lambda key: planned[key]["seconds"])[0]
+    for rule, body, priority, runtime in jobs:
+        short = rule.endswith("_short")
+        e = experiment[rule.removesuffix("_short")]
+        job = PACK if short else re.search(r"wildcards: variant=(\S+)", body).group(1)
+        seconds = planned[(e, job)]["seconds"]
+        assert int(runtime) == max(10, math.ceil(3 * seconds / 60)), (rule, job)
+        assert (int(priority) == top) == (e == longest), rule
+        # a pack's outputs are exactly its variants' runs
+        variants = {m for m in re.findall(rf"results/runs/{e}/([^/]+)/seed\d+/metrics.json",
+                                          body.split("\n    log:")[0])}
+        assert variants == set(planned[(e, job)]["variants"]), (rule, job)
 
 
 def test_the_report_puts_the_plan_beside_the_measured_training_time():

@@ -166,3 +166,35 @@ def test_outputs_store_images_as_8_bit_levels_once_each(tmp_path):
     # originals once + reconstructions as bytes, noisy as float32 (+ pickle overhead); neither the
     # 10,000-image base tensor nor a second copy of the originals
     assert folder.outputs_file.stat().st_size < 2 * 100 * 784 + 100 * 784 * 4 + 20_000
+
+
+def test_a_killed_pack_restores_its_finished_runs_instead_of_retraining(fmnist_cache, tmp_path):
+    """A job trains an experiment's short variants one after another. Killed during the second,
+    it is re-run with its outputs deleted (as Snakemake does): the first run's checkpoint, kept
+    until the whole job ends, restores it without training, to the same bytes."""
+    import signal
+    import time
+
+    short = {**tiny_spec(), "variant": "short"}
+    long = {**tiny_spec(hidden=[512, 512], train_size=4000, epochs=8, batch_size=16), "variant": "long"}
+    train_run(short, tmp_path / "alone", fmnist_cache)
+    folders = [tmp_path / "pack/short", tmp_path / "pack/long"]
+    command = [sys.executable, "-m", "dlrepro.cli", "train", "--spec", json.dumps([short, long]),
+               "--out", *map(str, folders), "--data", str(fmnist_cache), "--quiet"]
+    process = subprocess.Popen(command, env=tool_env(), stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (folders[1] / CHECKPOINT).exists() and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (folders[1] / "metrics.json").exists(), "the pack finished before it could be killed"
+    assert (folders[0] / "metrics.json").exists() and (folders[0] / CHECKPOINT).exists()
+    for folder in folders:       # Snakemake removes a killed job's outputs before its re-run
+        for name in ("metrics.json", "run.json", "history.csv"):
+            (folder / name).unlink(missing_ok=True)
+    rerun = subprocess.run(command, env=tool_env(), capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"resuming {folders[0]} after epoch {short['settings']['epochs']}" in rerun.stderr
+    assert ((folders[0] / "metrics.json").read_bytes()
+            == (tmp_path / "alone/metrics.json").read_bytes())
+    assert not any((folder / CHECKPOINT).exists() for folder in folders)   # pruned at the end

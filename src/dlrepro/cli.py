@@ -30,19 +30,28 @@ def _train(args) -> None:
     from dlrepro.errors import ConfigError
     from dlrepro.families import get
     from dlrepro.runfolder import RunFolder
+    from dlrepro.train.engine import prune_checkpoints
 
     specs = json.loads(args.spec)
     specs = specs if isinstance(specs, list) else [specs]
     if len(args.out) != len(specs):
         raise ConfigError(f"dlrepro train: {len(specs)} spec(s) but {len(args.out)} --out "
                           "folder(s); give one run folder per spec")
-    families = {spec["settings"]["model"] for spec in specs}
-    if len(families) != 1:
-        raise ConfigError(f"dlrepro train: the specs of one call are one family's runs (got "
-                          f"{', '.join(sorted(families))}); call it once per variant")
-    inputs = Inputs(args.data, args.corpus, args.binarised)   # data are loaded once for all runs
-    get(families.pop()).train(specs, [RunFolder(out) for out in args.out], inputs,
-                              progress=not args.quiet, slots_per_gpu=args.gpu_slots)
+    # A job may train several variants (an experiment's pack of short ones), of several families:
+    # each family trains its runs, in the order given; the data are loaded once for all.
+    by_family: dict[str, tuple[list, list]] = {}
+    for spec, out in zip(specs, args.out):
+        runs = by_family.setdefault(spec["settings"]["model"], ([], []))
+        runs[0].append(spec)
+        runs[1].append(RunFolder(out))
+    # Finished runs keep their checkpoints until the whole job is done: a killed job's re-run
+    # restores them instead of training them again (Snakemake deletes a killed job's outputs).
+    inputs = Inputs(args.data, args.corpus, args.binarised)
+    for family, (family_specs, folders) in by_family.items():
+        get(family).train(family_specs, folders, inputs, progress=not args.quiet,
+                          slots_per_gpu=args.gpu_slots, keep_checkpoints=True)
+    for family_specs, folders in by_family.values():
+        prune_checkpoints(family_specs, folders)
 
 
 def _determinism(args) -> None:
@@ -183,7 +192,7 @@ def _plan(args) -> None:
     result = plan(config, Costs.load(costs_file), **words)
     if args.json:
         from dlrepro.io import write_json
-        write_json(args.json, {k: v for k, v in result.items() if k != "jobs"})
+        write_json(args.json, {k: v for k, v in result.items() if k not in ("jobs", "packs")})
     else:
         print(format_plan(result, args.cores))
 

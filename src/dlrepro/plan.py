@@ -134,40 +134,69 @@ def newest_costs(device: str) -> Path:
     return found[-1]
 
 
-def job_seconds(config: dict) -> dict[tuple[str, str], float]:
-    """The plan's seconds of every training job (experiment, variant) of a configuration, from
-    the costs of its device (device auto: the CPU's, the slower and so the safer estimate)."""
-    return plan(config, Costs.load(newest_costs("cuda" if config["device"] == "cuda" else "cpu")))["jobs"]
+def training_jobs(config: dict) -> dict[tuple[str, str], dict]:
+    """The DAG's training jobs of a configuration, from the costs of its device (device auto:
+    the CPU's, the slower and so the safer estimate): (experiment, job) -> {"variants": [...],
+    "seconds": planned}. A job is one variant, or an experiment's pack of short variants."""
+    costs = Costs.load(newest_costs("cuda" if config["device"] == "cuda" else "cpu"))
+    result = plan(config, costs)
+    return {key: {"variants": result["packs"][key], "seconds": seconds}
+            for key, seconds in result["jobs"].items()}
+
+
+# A variant planned under the config's pack_seconds (its runs, without start-up) trains in one
+# job with the other short variants of its experiment: a job's start-up (interpreter, torch, the
+# data, the first optimizer: ~3-7 s on two cores) is then paid once, not once per short variant.
+PACK_SECONDS = 40.0         # the schema's default
+PACK = "short-variants"     # the job name of an experiment's pack (no variant is named so)
+
+
+def pack_variants(variant_seconds: dict[tuple[str, str], float],
+                  pack_seconds: float = PACK_SECONDS) -> dict[tuple[str, str], list[str]]:
+    """(experiment, job) -> its variants, in configuration order: short variants of an
+    experiment share the job PACK (when there are at least two); the others train alone."""
+    short: dict[str, list[str]] = {}
+    for (experiment, variant), seconds in variant_seconds.items():
+        if seconds < pack_seconds:
+            short.setdefault(experiment, []).append(variant)
+    jobs: dict[tuple[str, str], list[str]] = {}
+    for experiment, variant in variant_seconds:
+        packed = len(short.get(experiment, [])) > 1 and variant in short[experiment]
+        jobs.setdefault((experiment, PACK if packed else variant), []).append(variant)
+    return jobs
 
 
 PACKAGED_CORPUS_WORDS = 1_938_857   # enwiki + wordnet, as `dlrepro prepare-corpus` builds it
 
 
 def plan(config: dict, costs: Costs, corpus_words: int = PACKAGED_CORPUS_WORDS) -> dict:
-    """Per experiment: runs, jobs, steps, seconds (runs + job start-ups); the total; and each
-    training job's (experiment, variant) seconds, which a SLURM runtime needs."""
+    """Per experiment: runs, jobs, steps, seconds (runs + job start-ups); the total; each
+    training job's (experiment, job) seconds, which a SLURM runtime needs, and its variants."""
     from dlrepro.config import expand_runs
 
     rows: dict[str, dict] = {}
-    jobs: dict[tuple[str, str], float] = {}
+    variant_seconds: dict[tuple[str, str], float] = {}
     for run in expand_runs(config):
         cost = run_cost(run, config, costs, corpus_words)
         row = rows.setdefault(run.experiment, {"runs": 0, "jobs": 0, "steps": 0, "seconds": 0.0,
                                                "train_seconds": 0.0, "estimated": 0})
-        if (run.experiment, run.variant) not in jobs:
-            row["jobs"] += 1
-            row["seconds"] += costs.startup
-        jobs[(run.experiment, run.variant)] = (jobs.get((run.experiment, run.variant), costs.startup)
-                                               + cost.seconds)
+        key = (run.experiment, run.variant)
+        variant_seconds[key] = variant_seconds.get(key, 0.0) + cost.seconds
         row["runs"] += 1
         row["steps"] += cost.steps
         row["seconds"] += cost.seconds
         row["train_seconds"] += cost.train_seconds
         row["estimated"] += not cost.measured
+    packs = pack_variants(variant_seconds, config.get("pack_seconds", PACK_SECONDS))
+    jobs = {(e, job): costs.startup + sum(variant_seconds[(e, v)] for v in variants)
+            for (e, job), variants in packs.items()}
+    for e, _ in jobs:
+        rows[e]["jobs"] += 1
+        rows[e]["seconds"] += costs.startup
     total = {k: sum(r[k] for r in rows.values()) for k in ("runs", "jobs", "steps", "seconds",
                                                              "train_seconds", "estimated")}
     return {"experiments": rows, "total": total, "costs": costs.source, "device": costs.device,
-            "jobs": jobs, "max_job_seconds": max(jobs.values(), default=0.0)}
+            "jobs": jobs, "packs": packs, "max_job_seconds": max(jobs.values(), default=0.0)}
 
 
 def format_plan(result: dict, cores: int) -> str:

@@ -13,6 +13,7 @@ Writes one JSON per run: {"metrics": {...}, "sets": [...], "lpips": {...}}.
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -147,8 +148,9 @@ def score_runs(run_dirs: list[str | Path], outs: list[str | Path], classifier_di
                torch_home, lpips_mode: str = "required", lpips_size: int = 64) -> None:
     scorer = Scorer(classifier_dir, data_path, torch_home, lpips_mode, lpips_size)
     other = next(size for size in LPIPS_SIZES if size != lpips_size)
-    for run_dir, out in zip(run_dirs, outs):
+    for i, (run_dir, out) in enumerate(zip(run_dirs, outs), start=1):
         folder = RunFolder(run_dir)
+        print(f"dlrepro score: {i}/{len(outs)} {folder.path}", file=sys.stderr, flush=True)
         if folder.metrics()["status"] == "diverged":
             metrics, sets = {}, []  # NaN images: nothing to score (the run reports its status)
         else:

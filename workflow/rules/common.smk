@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 import sys
 
 from snakemake.exceptions import WorkflowError
@@ -13,7 +14,7 @@ from dlrepro.config import classifier_run, config_hash, expand_runs, validate as
 from dlrepro.data import BINARISED, CORPUS, FASHION_MNIST as DATA
 from dlrepro.errors import ConfigError, DataError
 from dlrepro.experiments import BY_ID as EXPERIMENTS
-from dlrepro.plan import job_seconds
+from dlrepro.plan import PACK, training_jobs
 from dlrepro.metrics.perceptual import WeightsMissing, status as lpips_status, torch_home_of
 from dlrepro.runfolder import (INFO, METRICS, OUTPUTS, RUNS_ROOT, SCORES_ROOT, RunFolder, run_dir,
                                score_file as score_path)
@@ -81,34 +82,46 @@ SEEDS = {experiment: sorted({run.seed for (e, _), runs in VARIANTS.items() if e 
          for experiment in config["experiments"]}
 
 
-# The cost planner's seconds for every training job (src/dlrepro/plan.py, from the costs measured
-# on this kind of device, benchmarks/results): the longest jobs start first, so that the DAG
-# does not end on one long job running alone, and a SLURM job asks for a runtime from them.
+# The training jobs and their planned seconds (src/dlrepro/plan.py, from the costs measured on
+# this kind of device, benchmarks/results): a job is one variant (every seed of it), or the pack
+# of an experiment's short variants, which pays the start-up once. The longest jobs start first,
+# so that the DAG does not end on one long job running alone, and a SLURM job asks for a runtime
+# from them.
 try:
-    JOB_SECONDS = job_seconds(config)
-except ConfigError as err:       # no measured costs: no priorities, the profile's runtime
+    TRAINING_JOBS = training_jobs(config)
+except ConfigError as err:       # no measured costs: one job per variant, no priorities
     print(f"dlrepro: warning: {err}", file=sys.stderr)
-    JOB_SECONDS = {}
+    TRAINING_JOBS = {key: {"variants": [key[1]], "seconds": None} for key in VARIANTS}
 _LONGEST = {}
-for (_e, _v), _s in JOB_SECONDS.items():
-    _LONGEST[_e] = max(_LONGEST.get(_e, 0.0), _s)
+for (_e, _job), _planned in TRAINING_JOBS.items():
+    _LONGEST[_e] = max(_LONGEST.get(_e, 0.0), _planned["seconds"] or 0.0)
 # Snakemake prefers higher priorities: the experiment with the longest job gets the highest.
 PRIORITY = {e: rank for rank, e in enumerate(sorted(_LONGEST, key=_LONGEST.get), start=1)}
 # Machines differ by ~3x in speed, and a job killed at its time limit loses its epoch.
 RUNTIME_SAFETY, RUNTIME_MIN_MINUTES = 3.0, 10
 
 
+def alone_variants(experiment):
+    """The variants of the experiment that train in a job of their own."""
+    return [job for (e, job) in TRAINING_JOBS if e == experiment and job != PACK]
+
+
+def packed_variants(experiment):
+    """The experiment's short variants, which train together in one job ([] if none)."""
+    return TRAINING_JOBS.get((experiment, PACK), {"variants": []})["variants"]
+
+
 def plan_config():
     """What the cost planner reads of the configuration (not where the data live: moving the
     Fashion-MNIST folder must not re-plan and so re-render the report)."""
-    return {"seeds": config["seeds"], "device": config["device"],
+    return {"seeds": config["seeds"], "device": config["device"], "pack_seconds": config["pack_seconds"],
             "seeds_together": config["seeds_together"], "experiments": config["experiments"],
             "data": {k: config["data"][k] for k in ("validation_size", "test_size")}}
 
 
-def train_runtime(experiment, variant):
+def train_runtime(experiment, job):
     """Minutes a SLURM training job asks for: the planned seconds with a safety factor."""
-    seconds = JOB_SECONDS.get((experiment, variant))
+    seconds = TRAINING_JOBS[(experiment, job)]["seconds"]
     if seconds is None:
         return 60
     return max(RUNTIME_MIN_MINUTES, math.ceil(RUNTIME_SAFETY * seconds / 60))
@@ -159,18 +172,31 @@ def variant_runs(experiment, variant):
     return VARIANTS[(experiment, variant)]
 
 
+def job_variants(experiment, job):
+    """The variants a training job trains: its own, or the experiment's pack."""
+    if (experiment, job) not in TRAINING_JOBS:
+        raise WorkflowError(f"'{experiment}/{job}' is not a training job of this configuration")
+    return TRAINING_JOBS[(experiment, job)]["variants"]
+
+
+def job_runs(experiment, job):
+    return [run for variant in job_variants(experiment, job) for run in variant_runs(experiment, variant)]
+
+
 def all_run_metrics():
     return [f"{path}/{METRICS}" for path in RUNS]
 
 
-def train_inputs(experiment, variant):
-    data = variant_runs(experiment, variant)[0].family.data
-    return {"fashion-mnist": [DATA], "binarised": [BINARISED], "corpus": [CORPUS], None: []}[data]
+def train_inputs(experiment, job):
+    """The data files a training job reads (its variants' families')."""
+    files = {"fashion-mnist": DATA, "binarised": BINARISED, "corpus": CORPUS}
+    return sorted({files[run.family.data] for run in job_runs(experiment, job) if run.family.data})
 
 
-def experiment_files(experiment, seeds):
-    """What each training job of the experiment leaves per seed (its rule's outputs): the run
-    files, and outputs.pt for families that leave images for scoring and the report."""
+def experiment_files(experiment, variants="{variant}"):
+    """What a training job leaves per run (its rule's outputs): the run files, and outputs.pt for
+    families that leave images for scoring and the report. `variants`: the variants it trains,
+    or the wildcard of a job per variant."""
     families = {run.family for run in RUNS.values() if run.experiment == experiment}
     leave = {family.leaves_outputs for family in families}
     if len(leave) > 1:
@@ -178,8 +204,9 @@ def experiment_files(experiment, seeds):
                             f"outputs.pt and families that do not ({sorted(f.name for f in families)}): "
                             "split it into two experiments")
     names = [METRICS, INFO, *([OUTPUTS] if leave == {True} else [])]
-    return {name.split(".")[0]: [f"{run_dir(experiment, '{variant}', s)}/{name}" for s in seeds]
-            for name in names}
+    variants = [variants] if isinstance(variants, str) else variants
+    return {name.split(".")[0]: [f"{run_dir(experiment, v, s)}/{name}"
+                                 for v in variants for s in SEEDS[experiment]] for name in names}
 
 
 def is_image_experiment(experiment):
@@ -188,6 +215,10 @@ def is_image_experiment(experiment):
 
 def score_file(run):
     return score_path(run.experiment, run.variant, run.seed)
+
+
+def scored_runs(experiment):
+    return [run for run in RUNS.values() if run.experiment == experiment and run.family.scored]
 
 
 def all_score_files():

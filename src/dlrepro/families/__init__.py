@@ -83,20 +83,29 @@ class Family:
                 **({"allOf": self.rules} if self.rules else {})}
 
     def train(self, specs: list[dict], folders: list, inputs, progress: bool = True,
-              slots_per_gpu: int = 1) -> list[dict]:
-        """Train runs (a variant's seeds) into their folders (RunFolders); return their metrics.
-        Where the specs' `seeds_together` says so, the seeds train as one stacked model."""
+              slots_per_gpu: int = 1, keep_checkpoints: bool = False) -> list[dict]:
+        """Train runs (the seeds of one or more variants) into their folders (RunFolders);
+        return their metrics. Where the specs' `seeds_together` says so, a variant's seeds train
+        as one stacked model."""
         if self.kind == "custom":
             return [self.run(spec, folder, inputs) for spec, folder in zip(specs, folders)]
         from dlrepro.train import engine
 
-        groups = ([(specs, folders)] if self.trains_together(specs)
-                  else [([s], [f]) for s, f in zip(specs, folders)])
+        variants: dict[str, tuple[list, list]] = {}
+        for spec, folder in zip(specs, folders):
+            variant = variants.setdefault(_variant(spec), ([], []))
+            variant[0].append(spec)
+            variant[1].append(folder)
+        groups = []
+        for variant_specs, variant_folders in variants.values():
+            groups += ([(variant_specs, variant_folders)] if self.trains_together(variant_specs)
+                       else [([s], [f]) for s, f in zip(variant_specs, variant_folders)])
         results = []
         for group_specs, group_folders in groups:
             results += engine.train(group_specs, group_folders,
                                     self._steps(group_specs, inputs.load(self.data)),
-                                    progress=progress, slots_per_gpu=slots_per_gpu)
+                                    progress=progress, slots_per_gpu=slots_per_gpu,
+                                    keep_checkpoints=keep_checkpoints)
         return results
 
     def trains_together(self, specs: list[dict]) -> bool:

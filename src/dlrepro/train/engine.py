@@ -55,13 +55,26 @@ def count_parameters(model: torch.nn.Module) -> int:
 
 
 def train(specs: list[dict], folders: list, steps, progress: bool = True,
-          slots_per_gpu: int = 1) -> list[dict]:
+          slots_per_gpu: int = 1, keep_checkpoints: bool = False) -> list[dict]:
     """Train the runs described by `specs` (see config.Run.spec), member i into folders[i] (a
-    RunFolder), with one steps object for the group; returns each member's metrics."""
+    RunFolder), with one steps object for the group; returns each member's metrics.
+    keep_checkpoints: leave the finished runs' checkpoints for prune_checkpoints (a job of
+    several groups prunes at its end, so a killed job's finished runs are restored, not retrained)."""
     enable_determinism()
     torch.set_num_threads(specs[0].get("threads", 1))
     with gpu_slots.claim(resolve_device(specs[0]["device"]), slots_per_gpu) as device:
-        return _train(specs, folders, steps, device, progress)
+        results = _train(specs, folders, steps, device, progress)
+    if not keep_checkpoints:
+        prune_checkpoints(specs, folders)
+    return results
+
+
+def prune_checkpoints(specs: list[dict], folders: list) -> None:
+    """A complete run is its folder's files: the resume point goes (a re-run trains afresh, to
+    the same numbers), unless the weights are a product (the scoring stage's feature classifier)."""
+    for spec, folder in zip(specs, folders):
+        if not spec.get("keep_weights"):
+            folder.checkpoint_file.unlink(missing_ok=True)
 
 
 def _resume_points(specs, folders, hashes) -> list[dict] | None:
@@ -155,11 +168,6 @@ def _train(specs: list[dict], folders: list, steps, device: torch.device, progre
             "train_seconds": elapsed[i],
             "epoch_seconds": float(epoch_times.mean()) if len(epoch_times) else math.nan,
             "seeds_trained_together": steps.members})
-    # A complete run is its folder's files: the resume point goes (a re-run trains afresh, to the
-    # same numbers), unless the weights are a product (the scoring stage's feature classifier).
-    for spec, folder in zip(specs, folders):
-        if not spec.get("keep_weights"):
-            folder.checkpoint_file.unlink(missing_ok=True)
     return results
 
 
