@@ -5,7 +5,7 @@ import math
 import pytest
 
 from dlrepro.config import expand_runs, load_config, validate
-from dlrepro.plan import FORWARD_FRACTION, PACK, PACK_SECONDS, Costs, pack_variants, plan
+from dlrepro.plan import FORWARD_FRACTION, PACK, Costs, pack_variants, plan
 from tests.conftest import REPO
 
 
@@ -29,11 +29,11 @@ def dropout_plan(tmp_path, epochs):
     costs = costs_file(tmp_path, [row("dropout=0.0", 0.002), row("dropout=0.5", 0.003)])
     steps = epochs * math.ceil(2000 / 64)
     evaluation = epochs * 1000 / 64 * FORWARD_FRACTION   # the validation images, each epoch
-    return plan(config, costs), steps, evaluation
+    return plan(config, costs), steps, evaluation, config
 
 
 def test_steps_and_seconds_of_a_measured_variant(tmp_path):
-    result, steps, evaluation = dropout_plan(tmp_path, epochs=300)   # each variant over 40 s
+    result, steps, evaluation, _ = dropout_plan(tmp_path, epochs=300)   # each variant over 40 s
     expected = 2 * (steps + evaluation) * (0.002 + 0.003) + 2 * 2.0   # 2 seeds, 2 job start-ups
     assert result["total"]["steps"] == 2 * 2 * steps
     assert result["total"]["seconds"] == pytest.approx(expected)
@@ -44,9 +44,9 @@ def test_steps_and_seconds_of_a_measured_variant(tmp_path):
 
 
 def test_short_variants_share_one_job_and_its_start_up(tmp_path):
-    result, steps, evaluation = dropout_plan(tmp_path, epochs=30)   # each variant under 40 s
+    result, steps, evaluation, config = dropout_plan(tmp_path, epochs=30)   # each under 40 s
     both = 2 * (steps + evaluation) * (0.002 + 0.003)
-    assert both / 2 < PACK_SECONDS
+    assert both / 2 < config["pack_seconds"] == 40     # the schema's default
     assert result["packs"] == {("dropout", PACK): ["dropout=0.0", "dropout=0.5"]}
     assert result["total"]["jobs"] == 1
     assert result["total"]["seconds"] == pytest.approx(both + 2.0)   # one start-up

@@ -28,7 +28,7 @@ def _train(args) -> None:
     """A spec or a list of specs, each trained into its --out folder (in the same order)."""
     from dlrepro.data import Inputs
     from dlrepro.errors import ConfigError
-    from dlrepro.families import get
+    from dlrepro.families import get, group_runs
     from dlrepro.runfolder import RunFolder
     from dlrepro.train.engine import prune_checkpoints
 
@@ -39,19 +39,16 @@ def _train(args) -> None:
                           "folder(s); give one run folder per spec")
     # A job may train several variants (an experiment's pack of short ones), of several families:
     # each family trains its runs, in the order given; the data are loaded once for all.
-    by_family: dict[str, tuple[list, list]] = {}
-    for spec, out in zip(specs, args.out):
-        runs = by_family.setdefault(spec["settings"]["model"], ([], []))
-        runs[0].append(spec)
-        runs[1].append(RunFolder(out))
+    folders = [RunFolder(out) for out in args.out]
+    by_family = group_runs(specs, folders, lambda spec: spec["settings"]["model"])
     # Finished runs keep their checkpoints until the whole job is done: a killed job's re-run
     # restores them instead of training them again (Snakemake deletes a killed job's outputs).
     inputs = Inputs(args.data, args.corpus, args.binarised)
-    for family, (family_specs, folders) in by_family.items():
-        get(family).train(family_specs, folders, inputs, progress=not args.quiet,
-                          slots_per_gpu=args.gpu_slots, keep_checkpoints=True)
-    for family_specs, folders in by_family.values():
-        prune_checkpoints(family_specs, folders)
+    for family_specs, family_folders in by_family:
+        get(family_specs[0]["settings"]["model"]).train(
+            family_specs, family_folders, inputs, progress=not args.quiet,
+            slots_per_gpu=args.gpu_slots, keep_checkpoints=True)
+    prune_checkpoints(specs, folders)
 
 
 def _determinism(args) -> None:

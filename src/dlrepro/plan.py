@@ -147,12 +147,11 @@ def training_jobs(config: dict) -> dict[tuple[str, str], dict]:
 # A variant planned under the config's pack_seconds (its runs, without start-up) trains in one
 # job with the other short variants of its experiment: a job's start-up (interpreter, torch, the
 # data, the first optimizer: ~3-7 s on two cores) is then paid once, not once per short variant.
-PACK_SECONDS = 40.0         # the schema's default
 PACK = "short-variants"     # the job name of an experiment's pack (no variant is named so)
 
 
 def pack_variants(variant_seconds: dict[tuple[str, str], float],
-                  pack_seconds: float = PACK_SECONDS) -> dict[tuple[str, str], list[str]]:
+                  pack_seconds: float) -> dict[tuple[str, str], list[str]]:
     """(experiment, job) -> its variants, in configuration order: short variants of an
     experiment share the job PACK (when there are at least two); the others train alone."""
     short: dict[str, list[str]] = {}
@@ -187,7 +186,7 @@ def plan(config: dict, costs: Costs, corpus_words: int = PACKAGED_CORPUS_WORDS) 
         row["seconds"] += cost.seconds
         row["train_seconds"] += cost.train_seconds
         row["estimated"] += not cost.measured
-    packs = pack_variants(variant_seconds, config.get("pack_seconds", PACK_SECONDS))
+    packs = pack_variants(variant_seconds, config["pack_seconds"])
     jobs = {(e, job): costs.startup + sum(variant_seconds[(e, v)] for v in variants)
             for (e, job), variants in packs.items()}
     for e, _ in jobs:

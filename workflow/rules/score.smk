@@ -27,7 +27,7 @@ rule feature_classifier:
 
 
 # One scoring job per experiment: every variant and seed in one process, which loads torch, the
-# classifier and LPIPS once (about 8 s a job on two cores) instead of once per variant.
+# classifier and LPIPS once (~5 s measured on two cores) instead of once per variant.
 for _experiment in SEEDS:
     if not is_image_experiment(_experiment):
         continue

@@ -1,10 +1,10 @@
 # One rule per experiment (train_<experiment>), one job per variant, every seed of the variant in
-# that job; the experiment's short variants (planned under pack_seconds, 40 s, each: src/dlrepro/plan.py) train
-# together in one job of the rule train_<experiment>_short, which pays the start-up once. Each
-# seed checkpoints every epoch into its own run folder: a killed job re-runs (Snakemake marks its
-# outputs incomplete) and each seed resumes from its last checkpoint. A complete run keeps no
-# checkpoint: a job re-run for one deleted seed retrains its siblings (and its pack) too, to
-# identical files.
+# that job; the experiment's short variants (each planned under the config's pack_seconds,
+# src/dlrepro/plan.py) train together in one job of the rule train_<experiment>_short, which pays
+# the start-up once. Each run checkpoints every epoch into its own folder: a killed job re-runs
+# (Snakemake marks its outputs incomplete), its finished runs are restored from their final
+# checkpoints and the others resume from their last. A job that completes prunes its checkpoints:
+# a job re-run for one deleted seed retrains its siblings (and its pack) too, to identical files.
 for _experiment in SEEDS:
     _rules = [(rule_name("train", _experiment), None)] if alone_variants(_experiment) else []
     if packed_variants(_experiment):

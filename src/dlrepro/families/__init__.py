@@ -91,13 +91,8 @@ class Family:
             return [self.run(spec, folder, inputs) for spec, folder in zip(specs, folders)]
         from dlrepro.train import engine
 
-        variants: dict[str, tuple[list, list]] = {}
-        for spec, folder in zip(specs, folders):
-            variant = variants.setdefault(_variant(spec), ([], []))
-            variant[0].append(spec)
-            variant[1].append(folder)
         groups = []
-        for variant_specs, variant_folders in variants.values():
+        for variant_specs, variant_folders in group_runs(specs, folders, _variant):
             groups += ([(variant_specs, variant_folders)] if self.trains_together(variant_specs)
                        else [([s], [f]) for s, f in zip(variant_specs, variant_folders)])
         results = []
@@ -133,6 +128,16 @@ def _seeds_together(spec: dict) -> bool:
 
     value = spec.get("seeds_together", "auto")
     return value is True or (value == "auto" and resolve_device(spec["device"]).type == "cuda")
+
+
+def group_runs(specs: list[dict], folders: list, key) -> list[tuple[list, list]]:
+    """(specs, folders) of the runs with the same key(spec), in the order the keys first appear."""
+    groups: dict[str, tuple[list, list]] = {}
+    for spec, folder in zip(specs, folders):
+        group = groups.setdefault(key(spec), ([], []))
+        group[0].append(spec)
+        group[1].append(folder)
+    return list(groups.values())
 
 
 def _variant(spec: dict) -> str:
