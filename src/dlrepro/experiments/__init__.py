@@ -30,6 +30,24 @@ class Check:
     metric_b: str | None = None    # compare two metrics of the same runs (a's metric − metric_b)
     b_experiment: str | None = None  # b's runs come from another experiment (paired by seed)
     relative: bool = False         # compare a / b − 1 (paired by seed) instead of a − b
+    # {metric: floor} that both compared selections' means must exceed, or the outcome is "did
+    # not learn": for a baseline that could win or lose only by never training
+    learned: dict | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published number beside ours: `value` (or a (low, high) range over the source's rows)
+    of `metric` for the setting `what`, shown next to our variant `ours` (a selection, as in
+    Check). `measured`: instead of a printed number, a reference implementation's runs in the
+    same experiment (gensim on our corpus). `comparable`: when ours is comparable with it."""
+    what: str
+    metric: str
+    ours: dict
+    source: str
+    value: float | tuple[float, float] | None = None
+    measured: dict | None = None
+    comparable: str = "full profile"
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,7 @@ class Experiment:
     extra_table_pivot: tuple[str, str, str] | None = None   # (row key, order, value): joined
     position: float = 0            # order in the report (ties: by id)
     see_also: tuple[str, ...] = ()  # related experiments, linked from this one's section
+    literature: tuple[Published, ...] = ()   # published numbers for a setting like ours
 
 
 def _discover() -> list[Experiment]:

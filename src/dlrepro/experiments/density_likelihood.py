@@ -1,8 +1,9 @@
 """Experiment `density-likelihood`: explicit models of binarised MNIST, their exact likelihoods."""
-from dlrepro.experiments import Check, Experiment, Plot
+from dlrepro.experiments import Check, Experiment, Plot, Published
 
 NADE = {"model": "nade", "order": "raster"}
-PAPER = {"hidden": 500}     # the full profile's paper-scale variants (config/full.yaml)
+PAPER = {"hidden": 500}
+LAROCHELLE = "Larochelle & Murray, The neural autoregressive distribution estimator, AISTATS 2011, table 2"     # the full profile's paper-scale variants (config/full.yaml)
 
 EXPERIMENT = Experiment(
     id="density-likelihood", title="Explicit density models: exact likelihoods",
@@ -51,4 +52,11 @@ EXPERIMENT = Experiment(
            Plot("bars", {"metric": "test_nll"})],
     table_metrics=["test_nll", "test_bits_per_dim", "n_params", "nll_1", "nll_10", "nll_100",
                    "nll_1000", "final_train_nll", "ood_auroc"],
+    literature=(Published("NADE, 500 hidden units, binarised MNIST: test NLL (nats)", "test_nll",
+                          NADE, LAROCHELLE, value=88.86),
+                Published("FVSBN, binarised MNIST: test NLL (nats)", "test_nll", {"model": "fvsbn"},
+                          LAROCHELLE, value=97.45),
+                Published("mixture of Bernoullis, binarised MNIST: test NLL (nats)", "test_nll",
+                          {"model": "bernoulli"}, LAROCHELLE, value=137.64,
+                          comparable="a bound: ours is one Bernoulli (no mixture), so it should be worse")),
     images=True, position=20, see_also=("density-anomaly", "vae"))

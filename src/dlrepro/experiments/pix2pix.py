@@ -1,10 +1,14 @@
 """Experiment `pix2pix`: paired translation, edge map -> image, and the pix2pix paper's ablations."""
-from dlrepro.experiments import Check, Experiment, Plot
+from dlrepro.experiments import Check, Experiment, Plot, Published
 from dlrepro.families.translation import EDGE_THRESHOLD, receptive_fields
 
 # The paper's model: U-Net, a conditional PatchGAN, L1 + cGAN. Every ablation changes one of these.
 PIX2PIX = {"loss": "l1+cgan", "generator": "unet", "discriminator": "patch"}
 FIELDS = receptive_fields()
+PAPER = "Isola et al., Image-to-image translation with conditional adversarial networks, CVPR 2017"
+# Our task (edges -> Fashion-MNIST) and FCN-score (a classifier's accuracy) are not theirs: what
+# compares is the ordering of the variants, at any profile.
+ORDERING = "the ordering only (another task and score)"
 FCN = "class_acc/translated"    # our "FCN-score": the project's classifier on the translations
 
 SETTING = (
@@ -59,4 +63,13 @@ EXPERIMENT = Experiment(
            Plot("bars", {"metric": "psnr/translated"})],
     table_metrics=[FCN, "class_acc/edges", "class_acc/real", "psnr/translated", "ssim/translated",
                    "lpips/translated", "fd/translated", "fd/edges", "final_test_l1"],
+    literature=tuple(
+        Published(f"pix2pix, {what}, Cityscapes labels → photo: FCN-score (per-pixel accuracy)", FCN,
+                  {**PIX2PIX, **ours}, PAPER, value=value, comparable=ORDERING)
+        for what, ours, value in (("L1 + cGAN, U-Net, 70 × 70 PatchGAN", {}, 0.66),
+                                  ("L1 alone", {"loss": "l1"}, 0.42),
+                                  ("cGAN alone", {"loss": "cgan"}, 0.57),
+                                  ("encoder-decoder (L1 + cGAN)", {"generator": "encoder-decoder"}, 0.29),
+                                  ("1 × 1 PixelGAN", {"discriminator": "pixel"}, 0.39),
+                                  ("286 × 286 ImageGAN", {"discriminator": "image"}, 0.42))),
     images=True, position=12.5, see_also=("cyclegan", "gan"))

@@ -1,5 +1,8 @@
 """Experiment `word2vec`: CBOW vs skip-gram; full softmax, hierarchical softmax, negative sampling."""
-from dlrepro.experiments import Check, Experiment, Plot
+from dlrepro.experiments import Check, Experiment, Plot, Published
+
+# Vectors that barely learned (WS353 near 0) "match" and "lose" by noise: both sides must beat this.
+LEARNED = {"ws353_spearman": 0.1}
 
 EXPERIMENT = Experiment(
     id="word2vec", title="Word2vec: CBOW vs skip-gram, softmax vs hierarchical softmax vs negative sampling",
@@ -19,10 +22,12 @@ EXPERIMENT = Experiment(
             " skipped), questions-words analogies (most are out of this small vocabulary).",
     checks=[Check("skip-gram beats CBOW on WS353 (ours, negative sampling)", "ws353_spearman",
                   {"implementation": "ours", "architecture": "skipgram", "output": "negative"},
-                  {"implementation": "ours", "architecture": "cbow", "output": "negative"}),
+                  {"implementation": "ours", "architecture": "cbow", "output": "negative"},
+                  learned=LEARNED),
             Check("skip-gram beats CBOW on WS353 (gensim, negative sampling)", "ws353_spearman",
                   {"implementation": "gensim", "architecture": "skipgram", "output": "negative"},
-                  {"implementation": "gensim", "architecture": "cbow", "output": "negative"}),
+                  {"implementation": "gensim", "architecture": "cbow", "output": "negative"},
+                  learned=LEARNED),
             Check("hierarchical softmax trains faster than the full softmax (words/s, ours,"
                   " skip-gram)", "words_per_second",
                   {"implementation": "ours", "architecture": "skipgram", "output": "hierarchical"},
@@ -34,7 +39,7 @@ EXPERIMENT = Experiment(
             *[Check(f"ours matches gensim: {label} within 0.03 WS353 (or better)", "ws353_spearman",
                     {"implementation": "ours", "architecture": architecture, "output": output},
                     {"implementation": "gensim", "architecture": architecture, "output": output},
-                    threshold=-0.03)
+                    threshold=-0.03, learned=LEARNED)
               for label, architecture, output in [
                   ("CBOW + hierarchical softmax", "cbow", "hierarchical"),
                   ("CBOW + negative sampling", "cbow", "negative"),
@@ -46,4 +51,14 @@ EXPERIMENT = Experiment(
                    "train_seconds", "corpus_words"],
     extra_table=("neighbours", "Nearest neighbours (lowest seed of each variant)"),
     extra_table_pivot=("word", "rank", "neighbour"),
+    literature=tuple(
+        Published(f"gensim Word2Vec, {architecture} + {output} softmax" if output == "hierarchical"
+                  else f"gensim Word2Vec, {architecture} + negative sampling", "ws353_spearman",
+                  {"implementation": "ours", "architecture": architecture, "output": output},
+                  "gensim (Řehůřek & Sojka 2010), the reference implementation, run in this DAG on"
+                  " the same corpus with the same settings",
+                  measured={"implementation": "gensim", "architecture": architecture,
+                            "output": output},
+                  comparable="any profile (same corpus, settings and epochs)")
+        for architecture in ("skipgram", "cbow") for output in ("negative", "hierarchical")),
     position=14)

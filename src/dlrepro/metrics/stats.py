@@ -44,3 +44,84 @@ def auroc(negatives, positives) -> float:
     negatives, positives = np.asarray(negatives, dtype=float), np.asarray(positives, dtype=float)
     u = stats.mannwhitneyu(positives, negatives, alternative="two-sided").statistic
     return float(u / (len(positives) * len(negatives)))
+
+
+# -- power and multiplicity (how sure a verdict can be) ---------------------------------------
+POWER = 0.8            # the conventional power at which a "minimum detectable effect" is quoted
+
+
+def t_test_p(result: dict, reference: float = 0.0) -> float:
+    """Two-sided p-value of the one-sample (or paired) t-test of mean_ci's result against
+    `reference`; with no spread, 0 when the mean differs from it and 1 when it does not."""
+    n, mean, std = result["n"], result["mean"], result.get("std", math.nan)
+    if n < 2 or not math.isfinite(mean) or not math.isfinite(std):
+        return math.nan
+    if std == 0:
+        return 0.0 if mean != reference else 1.0
+    t = (mean - reference) / (std / math.sqrt(n))
+    return float(2 * stats.t.sf(abs(t), n - 1))
+
+
+def detection_power(effect: float, std: float, n, alpha: float = 1 - CONFIDENCE,
+                    known_sd: bool = False):
+    """Probability that the two-sided level-alpha t-test over n paired differences (or, with
+    `known_sd`, the z-test) rejects when the true mean difference is `effect` and their standard
+    deviation `std`: the test statistic is non-central t with n - 1 degrees of freedom and
+    non-centrality effect * sqrt(n) / std. `n` may be an array."""
+    n = np.asarray(n, dtype=float)
+    shift = abs(effect) * np.sqrt(n) / std
+    if known_sd:
+        z = stats.norm.ppf(1 - alpha / 2)
+        return stats.norm.sf(z - shift) + stats.norm.cdf(-z - shift)
+    df = n - 1
+    crit = stats.t.ppf(1 - alpha / 2, df)
+    # the far tail (rejecting on the wrong side) is negligible and scipy's cdf NaNs out there
+    wrong_side = np.nan_to_num(stats.nct.cdf(-crit, df, shift), nan=0.0)
+    return stats.nct.sf(crit, df, shift) + wrong_side
+
+
+def minimum_detectable_effect(std: float, n: int, alpha: float = 1 - CONFIDENCE,
+                              power: float = POWER, known_sd: bool = False) -> float:
+    """The smallest true mean difference that a check of n seeds with this spread detects with
+    the given power (two-sided level alpha); NaN when there is nothing to test."""
+    from scipy.optimize import brentq
+
+    if n < 2 or not math.isfinite(std) or std <= 0:
+        return math.nan
+    unit = std / math.sqrt(n)
+    gap = lambda d: float(detection_power(d, std, n, alpha, known_sd)) - power   # noqa: E731
+    high = (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * unit    # the z closed form
+    while gap(high) < 0:                       # the t-test needs more: widen the bracket
+        high *= 2
+    return float(brentq(gap, 0.0, high, xtol=1e-12 * unit))
+
+
+def seeds_needed(effect: float, std: float, alpha: float = 1 - CONFIDENCE,
+                 power: float = POWER, most: int = 10_000) -> float:
+    """How many seeds (paired differences) the t-test needs to detect a true difference of
+    `effect` with this spread at the given power; inf beyond `most`, NaN without a spread."""
+    if not (math.isfinite(effect) and math.isfinite(std)) or std <= 0 or effect == 0:
+        return math.nan if std != std or std <= 0 else math.inf
+    n, low = 2, 2
+    while n <= most:                           # doubling, then the first n that suffices
+        if detection_power(effect, std, n, alpha) >= power:
+            candidates = np.arange(low, n + 1)
+            return float(candidates[np.argmax(detection_power(effect, std, candidates, alpha)
+                                              >= power)])
+        low, n = n + 1, n * 2
+    return math.inf
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjusted p-values (NaNs are not tests and stay NaN): the i-th smallest of
+    m p-values is multiplied by m - i + 1, made non-decreasing in that order, capped at 1. A
+    hypothesis is rejected at family-wise level alpha exactly when its adjusted p < alpha."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(p, np.nan)
+    tested = np.flatnonzero(np.isfinite(p))
+    order = tested[np.argsort(p[tested], kind="stable")]
+    m, running = len(order), 0.0
+    for i, index in enumerate(order):
+        running = max(running, min(1.0, (m - i) * p[index]))
+        adjusted[index] = running
+    return adjusted

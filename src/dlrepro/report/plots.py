@@ -189,6 +189,39 @@ def trajectories(history: pd.DataFrame, runs: pd.DataFrame) -> bytes:
     return _png(fig)
 
 
+OUTCOME_COLORS = {"supports": "#2e7d32", "contradicts": "#c62828"}
+
+
+def check_dots(checks: pd.DataFrame) -> bytes | None:
+    """Each check's per-seed values (paired differences, or the metric against its threshold)
+    as dots, its raw 95% CI (thin) and Holm-corrected CI (thick), and the reference line: one
+    bad seed shows at once. One row per check with at least two seeds, each on its own scale."""
+    import json
+
+    rows = [r for r in checks.itertuples() if r.n >= 2]
+    if not rows:
+        return None
+    fig, axes = plt.subplots(len(rows), 1, figsize=(7.5, 0.62 * len(rows) + 0.5), squeeze=False)
+    for ax, r in zip(axes[:, 0], rows):
+        values = np.asarray(json.loads(r.differences), dtype=float)
+        color = OUTCOME_COLORS.get(r.outcome, "#b8860b")
+        ax.axvline(r.threshold, color="#888", lw=1, ls="--")
+        ax.plot([r.ci_low, r.ci_high], [0, 0], color=color, lw=1.2)
+        ax.plot([r.ci_low_holm, r.ci_high_holm], [0, 0], color=color, lw=4, alpha=0.45,
+                solid_capstyle="butt")
+        jitter = np.linspace(-0.25, 0.25, len(values)) if len(values) > 1 else np.zeros(1)
+        ax.scatter(values, jitter, s=16, color="#222", zorder=3)
+        ax.plot([r.mean], [0], marker="|", ms=14, color=color, mew=2)
+        ax.set_yticks([])
+        ax.set_ylim(-0.6, 0.6)
+        ax.tick_params(axis="x", labelsize=7)
+        label = r.text if len(r.text) <= 70 else r.text[:67] + "…"
+        ax.set_title(f"{r.check + 1}. {label} ({r.outcome})", fontsize=7.5, loc="left", pad=2)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+    return _png(fig)
+
+
 def image_rows(rows: dict, size: float = 0.75) -> bytes:
     """Rows of 28x28 grey images (tensors N x 1 x H x W in [0, 1]), one labelled row per entry."""
     ncol = max(len(images) for images in rows.values())

@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from dlrepro.analysis.verdict import RULE, verdict
+from dlrepro.analysis.verdict import RULE, inconclusive_because, select, verdict
 from dlrepro.experiments import EXPERIMENTS
 from dlrepro.io import atomic_write_text, read_json
+from dlrepro.metrics.stats import CONFIDENCE, mean_ci
 from dlrepro.provenance import versions
 from dlrepro.report import plots
 from dlrepro.runfolder import RunFolder, run_key
@@ -75,9 +76,49 @@ def _check_rows(checks: pd.DataFrame):
         compared = (f"{r.a_variant} / {r.b_variant} − 1" if relative else
                     f"{r.a_variant} − {r.b_variant}") if paired else r.a_variant
         reference = fmt(r.threshold)
+        corrected = (fmt_ci(r.mean, r.ci_low_holm, r.ci_high_holm)
+                     if r.ci_low_holm != r.ci_low else "same")
         rows.append({"text": r.text, "metric": r.metric, "compared": compared,
                      "expect": ("> " if r.expect == "greater" else "< ") + reference, "n": r.n,
-                     "estimate": fmt_ci(r.mean, r.ci_low, r.ci_high), "outcome": r.outcome})
+                     "estimate": fmt_ci(r.mean, r.ci_low, r.ci_high), "corrected": corrected,
+                     "p": fmt(r.p_holm, 2), "mde": fmt(r.mde, 2),
+                     "seeds": fmt(r.seeds_needed) if r.outcome == "unclear" else "",
+                     "outcome": r.outcome, "reading": r.reading})
+    return rows
+
+
+def chance_supports(checks: pd.DataFrame) -> dict:
+    """How many 'supports' chance alone would give: each tested check has a 2.5% chance to land
+    on the claimed side when there is no effect (one side of a two-sided 95% CI)."""
+    tested = checks[checks["p_value"].notna()] if len(checks) else checks
+    return {"tested": len(tested), "expected": fmt((1 - CONFIDENCE) / 2 * len(tested), 2),
+            "experiments": int(tested["experiment"].nunique()) if len(tested) else 0,
+            "raw_supports": int((tested["outcome_raw"] == "supports").sum()) if len(tested) else 0,
+            "supports": int((tested["outcome"] == "supports").sum()) if len(tested) else 0}
+
+
+def literature_rows(experiment, exp_runs: pd.DataFrame) -> list[dict]:
+    """The experiment's published numbers beside ours (mean ± 95% CI over seeds of the same
+    metric, for the variant the row names, chosen as the checks choose)."""
+    rows = []
+    for row in experiment.literature:
+        ours = select(exp_runs, row.ours)
+        has_metric = row.metric in ours and ours[row.metric].notna().any()
+        stat = mean_ci(ours[row.metric]) if has_metric else None
+        if row.measured is not None:
+            reference = select(exp_runs, row.measured)
+            ref_stat = (mean_ci(reference[row.metric]) if row.metric in reference
+                        and reference[row.metric].notna().any() else None)
+            published = fmt_ci(*(ref_stat[k] for k in ("mean", "ci_low", "ci_high"))) if ref_stat else "–"
+        elif isinstance(row.value, tuple):
+            published = f"{fmt(row.value[0])}–{fmt(row.value[1])}"
+        else:
+            published = fmt(row.value)
+        rows.append({"experiment": experiment.id, "title": experiment.title, "what": row.what,
+                     "metric": row.metric, "published": published, "source": row.source,
+                     "ours": fmt_ci(stat["mean"], stat["ci_low"], stat["ci_high"]) if stat else "–",
+                     "ours_variant": ours["variant"].iloc[0] if has_metric else "not in this configuration",
+                     "comparable": row.comparable})
     return rows
 
 
@@ -177,14 +218,18 @@ def build_context(tables: Path, determinism: str | None, config_hash: str,
         drawn = [plots.draw(p.kind, p.options, exp_history, exp_runs, exp_scores)
                  for p in experiment.plots]
         figures = [_b64(png) for png in drawn if png is not None]
+        exp_verdict = verdict(list(exp_checks["outcome"])) if len(exp_checks) else "inconclusive"
         extra = (_extra_table(tables, experiment.extra_table[0], experiment.extra_table_pivot)
                  if experiment.extra_table else pd.DataFrame())
         sections.append({
             "id": experiment.id, "title": experiment.title, "notes": experiment.notes,
             "claim": experiment.claim, "setting": experiment.setting,
             "see_also": list(experiment.see_also),
-            "verdict": verdict(list(exp_checks["outcome"])) if len(exp_checks) else "inconclusive",
+            "verdict": exp_verdict, "because": (inconclusive_because(exp_checks)
+                                                if exp_verdict == "inconclusive" else ""),
             "checks": _check_rows(exp_checks), "figures": figures,
+            "literature": literature_rows(experiment, exp_runs),
+            "dots": _b64(dots) if (dots := plots.check_dots(exp_checks)) else None,
             "summary": _summary_table(exp_runs, variants[variants["experiment"] == experiment.id],
                                       experiment.table_metrics),
             "paired": _paired_table(paired[paired["experiment"] == experiment.id]
@@ -207,6 +252,8 @@ def build_context(tables: Path, determinism: str | None, config_hash: str,
         "lpips_weights": _lpips_weights(scoring),
         "classifier_acc": fmt(float(classifier_acc.iloc[0])) if len(classifier_acc) else None,
         "rule": RULE,
+        "chance": chance_supports(checks),
+        "literature": [row for section in sections for row in section["literature"]],
         "provenance": {
             "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "versions": versions(),
