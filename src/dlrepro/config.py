@@ -177,8 +177,8 @@ def load_config(paths: list[str | Path]) -> dict:
 def format_value(value) -> str:
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, (list, tuple)):
-        return "_".join(format_value(v) for v in value)
+    if isinstance(value, (list, tuple)):   # [] is a setting too (hidden: [] = no hidden layer)
+        return "_".join(format_value(v) for v in value) if value else "none"
     return str(value)
 
 
