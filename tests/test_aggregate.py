@@ -131,7 +131,7 @@ def test_report_shows_power_holm_dots_and_published_numbers(tmp_path):
     # two checks, both tested: 5% of 2 = 0.05 expected by chance; corrected columns and the dots
     chance = " ".join(html[html.index('<p id="chance">'):].split("</p>")[0].split())
     assert "2 checks in 1 experiment were tested at 95%" in chance and "about 0.05 of them" in chance
-    assert "Holm-corrected CI" in section and "min. detectable effect" in section
+    assert "Holm-corrected, adjusted p" in section and "min. detect&shy;able effect" in section
     assert "per-seed differences of each check" in section
 
 

@@ -76,8 +76,8 @@ def _check_rows(checks: pd.DataFrame):
         compared = (f"{r.a_variant} / {r.b_variant} − 1" if relative else
                     f"{r.a_variant} − {r.b_variant}") if paired else r.a_variant
         reference = fmt(r.threshold)
-        corrected = (fmt_ci(r.mean, r.ci_low_holm, r.ci_high_holm)
-                     if r.ci_low_holm != r.ci_low else "same")
+        corrected = (f"± {fmt((r.ci_high_holm - r.ci_low_holm) / 2, 2)}"
+                     if r.ci_low_holm != r.ci_low else "the same")
         rows.append({"text": r.text, "metric": r.metric, "compared": compared,
                      "expect": ("> " if r.expect == "greater" else "< ") + reference, "n": r.n,
                      "estimate": fmt_ci(r.mean, r.ci_low, r.ci_high), "corrected": corrected,
