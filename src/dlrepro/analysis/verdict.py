@@ -8,7 +8,6 @@ import json
 import math
 
 import pandas as pd
-from scipy import stats
 
 from dlrepro.config import format_value
 from dlrepro.experiments import EXPERIMENTS, Check
@@ -149,10 +148,9 @@ def _correct(checks: pd.DataFrame, deterministic: bool) -> pd.DataFrame:
         low, high, result = r.ci_low, r.ci_high, r.outcome_raw
         if math.isfinite(r.p_value) and 0 < r.p_value < r.p_holm:
             level = 1 - (1 - CONFIDENCE) * r.p_value / r.p_holm
-            half = stats.t.ppf(0.5 + level / 2, r.n - 1) * r.std / math.sqrt(r.n)
-            low, high = r.mean - half, r.mean + half
-            result = outcome({"n": r.n, "mean": r.mean, "ci_low": low, "ci_high": high},
-                             r.expect, deterministic, r.threshold)
+            corrected = mean_ci(json.loads(r.differences), confidence=level)
+            low, high = corrected["ci_low"], corrected["ci_high"]
+            result = outcome(corrected, r.expect, deterministic, r.threshold)
         if r.unlearned:
             result = "did not learn"
         effect = r.mean - r.threshold
@@ -211,26 +209,24 @@ def verdict(outcomes: list[str]) -> str:
     return "inconclusive"
 
 
+# Why a check does not settle its claim, by a phrase of its reading: (one check, several).
+WHY_NOT = {"too few seeds": ("needs more seeds", "need more seeds"),
+           "no effect seen": ("shows no effect", "show no effect"),
+           "did not learn": ("compares against a run that did not learn",
+                             "compare against a run that did not learn"),
+           "before the correction": ("loses its result to the correction for several checks",
+                                     "lose their result to the correction for several checks")}
+
+
 def inconclusive_because(checks: pd.DataFrame) -> str:
-    """For an inconclusive experiment: which kinds of non-support its checks show, most
-    actionable first ("2 checks need more seeds, 1 shows no effect")."""
-    kinds = {"too few seeds": "need more seeds", "no effect seen": "show no effect",
-             "did not learn": "compare against a run that did not learn",
-             "before the correction": "lose their result to the correction for several checks",
-             "": "are not measured"}
+    """For an inconclusive experiment: which kinds of non-support its checks show ("2 checks
+    need more seeds, 1 check shows no effect")."""
     counts: dict[str, int] = {}
     for r in checks.itertuples():
         if r.outcome in ("supports", "contradicts"):
             continue
         reading = r.reading if isinstance(r.reading, str) else ""
-        kind = next((k for k in kinds if k and k in reading), "")
-        counts[kinds[kind]] = counts.get(kinds[kind], 0) + 1
-    return ", ".join(f"{n} check{'s' if n > 1 else ''} {what if n > 1 else _singular(what)}"
-                     for what, n in counts.items())
-
-
-def _singular(verb_phrase: str) -> str:
-    first, _, rest = verb_phrase.partition(" ")
-    singular = {"need": "needs", "show": "shows", "compare": "compares", "lose": "loses",
-                "are": "is"}.get(first, first)
-    return " ".join([singular, rest.replace("their", "its")]).strip()
+        kind = next((k for k in WHY_NOT if k in reading), "not measured")
+        counts[kind] = counts.get(kind, 0) + 1
+    phrases = {**WHY_NOT, "not measured": ("is not measured", "are not measured")}
+    return ", ".join(f"{n} check{'s' * (n > 1)} {phrases[kind][n > 1]}" for kind, n in counts.items())
