@@ -168,6 +168,49 @@ def test_outputs_store_images_as_8_bit_levels_once_each(tmp_path):
     assert folder.outputs_file.stat().st_size < 2 * 100 * 784 + 100 * 784 * 4 + 20_000
 
 
+def test_runs_of_an_experiment_store_a_shared_image_set_once(tmp_path):
+    """Image sets that several runs hold (the test images each one reconstructs) are stored once
+    in the experiment's _shared folder, by content; each outputs.pt reads back what it saved. A
+    missing or corrupt shared file is an error that names it and the fix, and the run that is
+    re-run writes it again."""
+    import pytest
+    import torch
+
+    from dlrepro.errors import DataError
+    from dlrepro.runfolder import RunFolder
+
+    test_images = torch.randint(0, 256, (200, 1, 28, 28), dtype=torch.uint8).float() / 255.0
+    folders = [RunFolder(tmp_path / "autoencoder" / variant / f"seed{seed}")
+               for variant in ("latent=2", "latent=32") for seed in (0, 1)]
+    outputs = [{"pairs": {"reconstruction": (test_images, torch.rand(200, 1, 28, 28))},
+                "figures": {"grid": test_images[:10]}} for _ in folders]
+    for folder, out in zip(folders, outputs):
+        folder.save_outputs(out)
+    shared = sorted((tmp_path / "autoencoder" / "_shared").glob("*.pt"))
+    assert len(shared) == 1 + len(folders)        # the test images once, each reconstruction once
+    for folder, out in zip(folders, outputs):
+        back = folder.outputs()
+        assert torch.equal(back["pairs"]["reconstruction"][0], test_images)
+        assert torch.equal(back["pairs"]["reconstruction"][1],
+                           (out["pairs"]["reconstruction"][1] * 255).round() / 255)
+        assert torch.equal(back["figures"]["grid"], test_images[:10])   # small: kept inline
+        assert folder.outputs_file.stat().st_size < 15_000     # two 157 kB sets not inside
+    # a folder that is not results/runs/<experiment>/<variant>/seed<n> keeps everything inline
+    RunFolder(tmp_path / "elsewhere").save_outputs(outputs[0])
+    assert len(list((tmp_path / "_shared").glob("*.pt"))) == 0
+    # the shared file corrupted (or deleted): a DataError naming it and how to re-create it
+    [common] = [p for p in shared if p.stat().st_size > 150_000 and
+                torch.equal(torch.load(p).float() / 255.0, test_images)]
+    common.write_bytes(common.read_bytes()[:1000])
+    with pytest.raises(DataError, match=f"{common.stem}.*rm -r {folders[0].path}"):
+        folders[0].outputs()
+    common.unlink()
+    with pytest.raises(DataError, match="shared image set"):
+        folders[1].outputs()
+    folders[0].save_outputs(outputs[0])             # the re-run writes it again
+    assert torch.equal(folders[1].outputs()["pairs"]["reconstruction"][0], test_images)
+
+
 def test_a_killed_pack_restores_its_finished_runs_instead_of_retraining(fmnist_cache, tmp_path):
     """A job trains an experiment's short variants one after another. Killed during the second,
     it is re-run with its outputs deleted (as Snakemake does): the first run's checkpoint, kept

@@ -10,10 +10,15 @@ report all go through this module; nobody else spells out a path.
                     the run trains; removed once it is complete, unless its spec keeps the
                     weights (the scoring stage's feature classifier: no optimizer state)
     outputs.pt      what scoring and the report read: image pairs, sample sets, figure data
+  results/runs/{experiment}/_shared/{sha256}.pt   an image set that outputs.pt names instead of
+                    holding it: stored once by content for every run of the experiment that has
+                    it (the test images each autoencoder reconstructs, pix2pix's edge maps)
   results/scores/{experiment}/{variant}/seed{n}.json   the scoring stage's file for that run
 """
 from __future__ import annotations
 
+import hashlib
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +30,7 @@ RUNS_ROOT = "results/runs"
 SCORES_ROOT = "results/scores"
 METRICS, INFO, HISTORY = "metrics.json", "run.json", "history.csv"
 CHECKPOINT, OUTPUTS = "checkpoint.pt", "outputs.pt"
+SHARED = "_shared"
 
 
 def run_dir(experiment: str, variant: str, seed: int, root: str | Path = RUNS_ROOT) -> str:
@@ -97,10 +103,16 @@ class RunFolder:
 
         return {csv.stem: pd.read_csv(csv) for csv in sorted(self.path.glob("*.csv"))}
 
+    @property
+    def shared_dir(self) -> Path | None:
+        """Where a run folder (…/{experiment}/{variant}/seed{n}) keeps the image sets it shares
+        with its experiment's other runs; None for any other folder (it keeps them inline)."""
+        return self.path.parent.parent / SHARED if re.fullmatch(r"seed\d+", self.path.name) else None
+
     def outputs(self) -> dict:
         import torch
 
-        return _expand(torch.load(self.outputs_file, weights_only=False))
+        return _expand(torch.load(self.outputs_file, weights_only=False), self)
 
     def checkpoint(self, spec_hash: str) -> dict | None:
         """The resume state, or None: no file, other settings, or a file that cannot be read
@@ -129,7 +141,10 @@ class RunFolder:
         atomic_torch_save(state, self.checkpoint_file)
 
     def save_outputs(self, outputs: dict) -> None:
-        atomic_torch_save(_compact(outputs), self.outputs_file)
+        compact = _compact(outputs)
+        if self.shared_dir is not None:
+            compact = _share(compact, self.shared_dir)
+        atomic_torch_save(compact, self.outputs_file)
 
     def write(self, spec: dict, metrics: dict, history=None, device: str = "",
               timings: dict | None = None, tables: dict | None = None) -> None:
@@ -185,11 +200,70 @@ def _compact_tensor(tensor):
     return tensor.clone()
 
 
-def _expand(obj):
+# Image sets of at least this many bytes go to the experiment's _shared folder, named by the
+# SHA-256 of their levels: many runs of an experiment hold the same test images (or edge maps of
+# them), and 27 translation runs kept ~40 MB of copies. A set only one run has just moves there.
+SHARE_BYTES = 65536
+_SHARED_REF = "__shared_uint8__"
+
+
+def _share(obj, store: Path):
+    if isinstance(obj, dict):
+        levels = obj.get(_UINT8)
+        if set(obj) == {_UINT8} and levels.numel() >= SHARE_BYTES:
+            return {_SHARED_REF: _store_levels(levels, store)}
+        return {k: _share(v, store) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_share(v, store) for v in obj)
+    return obj
+
+
+def _digest(levels) -> str:
+    shape = "x".join(map(str, levels.shape))
+    return hashlib.sha256(shape.encode() + levels.contiguous().numpy().tobytes()).hexdigest()[:32]
+
+
+def _store_levels(levels, store: Path) -> str:
+    """Writes the set once (again only when the file there is missing or not this content)."""
+    name = _digest(levels)
+    path = store / f"{name}.pt"
+    try:
+        _read_levels(path, name)
+    except DataError:       # missing, unreadable or another content: (re)write it
+        atomic_torch_save(levels.clone(), path)
+    return name
+
+
+def _read_levels(path: Path, name: str):
+    import pickle
+    import zipfile
+
+    import torch
+
+    try:
+        levels = torch.load(path, weights_only=True)
+    except (FileNotFoundError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError) as err:
+        raise DataError(f"cannot read {path} ({err})") from err
+    if not torch.is_tensor(levels) or _digest(levels) != name:
+        raise DataError(f"{path} does not hold the image set its name promises (corrupt)")
+    return levels
+
+
+def _expand(obj, folder: RunFolder):
     if isinstance(obj, dict):
         if set(obj) == {_UINT8}:
             return obj[_UINT8].float() / 255.0
-        return {k: _expand(v) for k, v in obj.items()}
+        if set(obj) == {_SHARED_REF}:
+            name = obj[_SHARED_REF]
+            try:
+                if folder.shared_dir is None:
+                    raise DataError("it is not in a results/runs/<experiment>/<variant>/seed<n> folder")
+                return _read_levels(folder.shared_dir / f"{name}.pt", name).float() / 255.0
+            except DataError as err:
+                raise DataError(f"{folder.outputs_file} names the shared image set {name}: {err}. "
+                                f"Re-create it by re-running the run: rm -r {folder.path} && "
+                                "snakemake (the run writes the set again)") from err
+        return {k: _expand(v, folder) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(_expand(v) for v in obj)
+        return type(obj)(_expand(v, folder) for v in obj)
     return obj
