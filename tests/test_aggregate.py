@@ -108,9 +108,9 @@ def test_an_unclear_check_says_whether_it_needs_seeds_or_shows_nothing(tmp_path)
         "dropout 0.5 narrows the train − test accuracy gap"]
     assert acc["outcome"] == gap["outcome"] == "unclear"
     assert acc["mde"] == pytest.approx(minimum_detectable_effect(0.01, 3))
-    assert acc["seeds_needed"] == seeds_needed(acc["mean"], 0.01) <= 20
+    assert acc["seeds_needed"] == seeds_needed(acc["mean"], 0.01) <= 100
     assert acc["reading"] == f"too few seeds: about {acc['seeds_needed']:.0f} would resolve an effect of this size"
-    assert gap["seeds_needed"] > 20 and gap["reading"].startswith("no effect seen")
+    assert gap["seeds_needed"] > 100 and gap["reading"].startswith("no effect seen")
 
 
 def test_report_shows_power_holm_dots_and_published_numbers(tmp_path):
@@ -149,3 +149,17 @@ def test_a_win_against_a_run_that_did_not_learn_is_no_evidence(tmp_path):
     assert "model=mlp: test_acc 0.103 ≤ 0.5" in accuracy["reading"]
     assert verdict(list(checks["outcome"])) == "inconclusive"
     assert inconclusive_because(checks.reset_index()) == "1 check compares against a run that did not learn"
+
+
+def test_a_check_of_two_metrics_of_the_same_runs_is_their_per_seed_difference(tmp_path):
+    # cyclegan's first check: Fréchet distance of the translations minus that of the edge maps
+    folders = []
+    for seed, (translated, edges) in enumerate([(140.0, 190.0), (150.0, 185.0), (145.0, 196.0)]):
+        folders.append(plant_run(tmp_path, "cyclegan", {"cycle_weight": 10.0, "identity": 0.5}, seed,
+                                 {"test_acc": 0.0, "fd/translated": translated, "fd/edges": edges}))
+    checks = aggregate(folders, tmp_path / "tables")["checks"].set_index("text")
+    learned = checks.iloc[0]
+    assert learned["metric"] == "fd/translated" and learned["n"] == 3
+    assert learned["mean"] == pytest.approx((-50 - 35 - 51) / 3)
+    assert learned["differences"] == "[-50.0, -35.0, -51.0]"
+    assert learned["outcome"] == "supports"

@@ -29,7 +29,7 @@ RULE = (
     "single value directly. Power: the minimum detectable effect is the smallest true difference "
     "the check's seeds detect 80% of the time (paired t-test at 5%, the observed spread); an "
     "unclear check says how many seeds an effect of the observed size would need, and reads "
-    "'too few seeds' when that is at most 20, 'no effect seen' otherwise.")
+    "'too few seeds' when that is at most 100, 'no effect seen' otherwise.")
 
 # Among several variants that match a selection, the one best on this (validation) metric.
 TUNE_BY = "val_acc_best"
@@ -73,10 +73,10 @@ def outcome(result: dict, expect: str, deterministic: bool, reference: float = 0
 def _check_values(check: Check, a: pd.DataFrame, b: pd.DataFrame | None) -> pd.Series:
     """What a check's CI is over: one value per seed (a − b paired by seed, a / b − 1, a's two
     metrics' difference, or a's metric itself against a threshold)."""
-    if b is None:
-        return a[check.metric]
     if check.metric_b:
         return a[check.metric] - a[check.metric_b]
+    if b is None:
+        return a[check.metric]
     pair = a.merge(b, on="seed", suffixes=("", "_b"))
     if check.relative:
         return pair[check.metric] / pair[f"{check.metric}_b"] - 1
@@ -124,7 +124,7 @@ def evaluate_checks(runs: pd.DataFrame) -> pd.DataFrame:
                              "ci_high": math.nan, "p_value": math.nan,
                              "outcome_raw": "not measured"})
                 continue
-            values = _check_values(check, a, None if check.metric_b else b)
+            values = _check_values(check, a, b)
             values = values[pd.notna(values) & values.map(lambda v: math.isfinite(float(v)))]
             result = mean_ci(values)
             raw = outcome(result, check.expect, experiment.deterministic, check.threshold)
@@ -169,8 +169,8 @@ def _correct(checks: pd.DataFrame, deterministic: bool) -> pd.DataFrame:
 
 
 # An effect that more than this many seeds would be needed to resolve (at 80% power, 5%) is
-# smaller than 0.66 standard deviations of its seeds' differences: no effect at this spread.
-FEASIBLE_SEEDS = 20
+# smaller than 0.28 standard deviations of its seeds' differences: no effect at this spread.
+FEASIBLE_SEEDS = 100
 
 
 def _reading(result: str, raw: str, effect_toward_claim: float, seeds: float, unlearned: str) -> str:
