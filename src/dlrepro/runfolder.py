@@ -207,14 +207,18 @@ SHARE_BYTES = 65536
 _SHARED_REF = "__shared_uint8__"
 
 
-def _share(obj, store: Path):
+def _share(obj, store: Path, done: dict | None = None):
+    """`done`: the sets already stored, by id: _compact gives a set used twice the same object,
+    which is hashed and written once and named by one reference."""
+    done = {} if done is None else done
     if isinstance(obj, dict):
-        levels = obj.get(_UINT8)
-        if set(obj) == {_UINT8} and levels.numel() >= SHARE_BYTES:
-            return {_SHARED_REF: _store_levels(levels, store)}
-        return {k: _share(v, store) for k, v in obj.items()}
+        if set(obj) == {_UINT8} and obj[_UINT8].numel() >= SHARE_BYTES:
+            if id(obj) not in done:
+                done[id(obj)] = {_SHARED_REF: _store_levels(obj[_UINT8], store)}
+            return done[id(obj)]
+        return {k: _share(v, store, done) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(_share(v, store) for v in obj)
+        return type(obj)(_share(v, store, done) for v in obj)
     return obj
 
 
@@ -249,21 +253,26 @@ def _read_levels(path: Path, name: str):
     return levels
 
 
-def _expand(obj, folder: RunFolder):
+def _expand(obj, folder: RunFolder, read: dict | None = None):
+    """`read`: the shared sets already read, by name (a set named twice is read once)."""
+    read = {} if read is None else read
     if isinstance(obj, dict):
         if set(obj) == {_UINT8}:
             return obj[_UINT8].float() / 255.0
         if set(obj) == {_SHARED_REF}:
             name = obj[_SHARED_REF]
+            if name in read:
+                return read[name]
             try:
                 if folder.shared_dir is None:
                     raise DataError("it is not in a results/runs/<experiment>/<variant>/seed<n> folder")
-                return _read_levels(folder.shared_dir / f"{name}.pt", name).float() / 255.0
+                read[name] = _read_levels(folder.shared_dir / f"{name}.pt", name).float() / 255.0
+                return read[name]
             except DataError as err:
                 raise DataError(f"{folder.outputs_file} names the shared image set {name}: {err}. "
                                 f"Re-create it by re-running the run: rm -r {folder.path} && "
                                 "snakemake (the run writes the set again)") from err
-        return {k: _expand(v, folder) for k, v in obj.items()}
+        return {k: _expand(v, folder, read) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(_expand(v, folder) for v in obj)
+        return type(obj)(_expand(v, folder, read) for v in obj)
     return obj

@@ -82,7 +82,6 @@ def _check_rows(checks: pd.DataFrame):
                      "expect": ("> " if r.expect == "greater" else "< ") + reference, "n": r.n,
                      "estimate": fmt_ci(r.mean, r.ci_low, r.ci_high), "corrected": corrected,
                      "p": fmt(r.p_holm, 2), "mde": fmt(r.mde, 2),
-                     "seeds": fmt(r.seeds_needed) if r.outcome == "unclear" else "",
                      "outcome": r.outcome, "reading": r.reading})
     return rows
 
@@ -100,25 +99,25 @@ def chance_supports(checks: pd.DataFrame) -> dict:
 def literature_rows(experiment, exp_runs: pd.DataFrame) -> list[dict]:
     """The experiment's published numbers beside ours (mean ± 95% CI over seeds of the same
     metric, for the variant the row names, chosen as the checks choose)."""
+    def measured(selection: dict) -> tuple[str, str]:
+        runs = select(exp_runs, selection)
+        if row.metric not in runs or runs[row.metric].isna().all():
+            return "–", "not in this configuration"
+        stat = mean_ci(runs[row.metric])
+        return fmt_ci(stat["mean"], stat["ci_low"], stat["ci_high"]), runs["variant"].iloc[0]
+
     rows = []
     for row in experiment.literature:
-        ours = select(exp_runs, row.ours)
-        has_metric = row.metric in ours and ours[row.metric].notna().any()
-        stat = mean_ci(ours[row.metric]) if has_metric else None
+        ours, ours_variant = measured(row.ours)
         if row.measured is not None:
-            reference = select(exp_runs, row.measured)
-            ref_stat = (mean_ci(reference[row.metric]) if row.metric in reference
-                        and reference[row.metric].notna().any() else None)
-            published = fmt_ci(*(ref_stat[k] for k in ("mean", "ci_low", "ci_high"))) if ref_stat else "–"
+            published = measured(row.measured)[0]
         elif isinstance(row.value, tuple):
             published = f"{fmt(row.value[0])}–{fmt(row.value[1])}"
         else:
             published = fmt(row.value)
-        rows.append({"experiment": experiment.id, "title": experiment.title, "what": row.what,
-                     "metric": row.metric, "published": published, "source": row.source,
-                     "ours": fmt_ci(stat["mean"], stat["ci_low"], stat["ci_high"]) if stat else "–",
-                     "ours_variant": ours["variant"].iloc[0] if has_metric else "not in this configuration",
-                     "comparable": row.comparable})
+        rows.append({"experiment": experiment.id, "what": row.what, "metric": row.metric,
+                     "published": published, "source": row.source, "ours": ours,
+                     "ours_variant": ours_variant, "comparable": row.comparable})
     return rows
 
 
