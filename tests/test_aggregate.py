@@ -1,4 +1,6 @@
 """Aggregation and verdicts on planted run folders whose answers are known."""
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -7,14 +9,16 @@ from dlrepro.analysis.verdict import outcome, verdict
 from dlrepro.io import write_json
 
 
-def plant_run(root, experiment, axes, seed, metrics):
+def plant_run(root, experiment, axes, seed, metrics, settings=None):
     variant = "__".join(f"{k}={v}" for k, v in axes.items())
     folder = root / experiment / variant / f"seed{seed}"
     write_json(folder / "run.json", {
-        "spec": {"experiment": experiment, "variant": variant, "seed": seed, "axes": axes},
+        "spec": {"experiment": experiment, "variant": variant, "seed": seed, "axes": axes,
+                 **({"settings": settings} if settings else {})},
         "device": "cpu", "git_commit": "abc", "timings": {"train_seconds": 1.0}})
     write_json(folder / "metrics.json", {"status": "ok", **metrics})
-    pd.DataFrame({"epoch": [0, 1], "val_acc": [0.1, metrics["test_acc"]]}).to_csv(
+    pd.DataFrame({"epoch": [0, 1], "val_acc": [0.1, metrics["test_acc"]],
+                  "val_loss": [2.3, 1 - metrics["test_acc"]]}).to_csv(
         folder / "history.csv", index=False)
     return folder
 
@@ -133,6 +137,32 @@ def test_report_shows_power_holm_dots_and_published_numbers(tmp_path):
     assert "2 checks in 1 experiment were tested at 95%" in chance and "about 0.05 of them" in chance
     assert "Holm-corrected, adjusted p" in section and "min. detect&shy;able effect" in section
     assert "per-seed differences of each check" in section
+
+
+@pytest.mark.parametrize("profile", ["default", "full"])
+def test_a_published_row_says_whether_our_runs_used_its_setting(tmp_path, profile):
+    """DeepOBS's fmnist_2c2d rows: the full profile's runs use the published setting; the
+    default profile's MLP runs differ, and the row names each difference."""
+    from dlrepro.config import expand_runs, load_config
+    from dlrepro.report.render import render
+    repo = Path(__file__).resolve().parents[1]
+    files = [repo / "config/config.yaml"] + ([repo / "config/full.yaml"] if profile == "full" else [])
+    runs = [r for r in expand_runs(load_config(files)) if r.experiment == "optimizers"
+            and r.seed < 3 and r.axes["optimizer"] in ("sgd", "momentum", "adam")]
+    folders = [plant_run(tmp_path, "optimizers", r.axes, r.seed,
+                         {"test_acc": 0.9 + 0.01 * r.seed, "val_acc_best": r.axes["lr"]},
+                         settings=r.settings) for r in runs]
+    aggregate(folders, tmp_path / "tables")
+    render(tmp_path / "tables", tmp_path / "index.html")
+    html = (tmp_path / "index.html").read_text()
+    rows = html[html.index('<table class="literature">'):].split("</table>")[0]
+    momentum = rows[rows.index("fmnist_2c2d, momentum 0.99"):].split("</tr>")[0]
+    if profile == "full":
+        assert rows.count("yes: these runs use the published setting") == 3
+    else:
+        assert rows.count("no, a different setting") == 3
+        assert "model mlp (published cnn)" in momentum and "epochs 4 (published 100)" in momentum
+        assert "momentum 0.9 (published 0.99)" in momentum
 
 
 def test_a_win_against_a_run_that_did_not_learn_is_no_evidence(tmp_path):

@@ -28,8 +28,12 @@ def test_other_seed_gives_other_numbers(fmnist_cache, tmp_path):
     assert a["train_loss"] != b["train_loss"]
 
 
-def test_run_killed_midway_resumes_to_identical_metrics(fmnist_cache, tmp_path):
-    spec = tiny_spec(hidden=[512, 512], train_size=4000, epochs=8, batch_size=16)
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_run_killed_midway_resumes_to_identical_metrics(model, fmnist_cache, tmp_path):
+    """The CNN's channels-last weights too: saved, restored and trained on to the same bytes."""
+    spec = (tiny_spec(hidden=[512, 512], train_size=4000, epochs=8, batch_size=16) if model == "mlp"
+            else tiny_spec(model="cnn", channels=[8, 16], dense=[32], train_size=3000, epochs=6,
+                           batch_size=16, optimizer="momentum", lr=0.02))
     train_run(spec, tmp_path / "uninterrupted", fmnist_cache)
 
     out = tmp_path / "killed"
@@ -241,3 +245,26 @@ def test_a_killed_pack_restores_its_finished_runs_instead_of_retraining(fmnist_c
     assert ((folders[0] / "metrics.json").read_bytes()
             == (tmp_path / "alone/metrics.json").read_bytes())
     assert not any((folder / CHECKPOINT).exists() for folder in folders)   # pruned at the end
+
+
+def test_the_2c2d_network_is_deepobs_fmnist_2c2d():
+    """conv 5x5 x32, pool, conv 5x5 x64, pool, dense 1024, 10 outputs: DeepOBS's parameter count;
+    its init draws N(0, 0.05^2) cut at 2 sd (scipy's truncated-normal sd) and sets biases to 0.05."""
+    import torch
+    from scipy.stats import truncnorm
+
+    from dlrepro.config import expand_runs, validate
+    from dlrepro.families import get
+
+    settings = expand_runs(validate({"experiments": {"optimizers": {"base": {
+        "model": "cnn", "channels": [32, 64], "kernel": 5, "dense": [1024],
+        "init": "truncated-normal"}}}}))[0].settings
+    torch.manual_seed(0)
+    model = get("cnn").build(settings)
+    expected = (25 * 32 + 32) + (25 * 32 * 64 + 64) + (7 * 7 * 64 * 1024 + 1024) + (1024 * 10 + 10)
+    assert sum(p.numel() for p in model.parameters()) == expected == 3_274_634
+    weights = torch.cat([p.detach().flatten() for n, p in model.named_parameters() if n.endswith("weight")])
+    biases = torch.cat([p.detach().flatten() for n, p in model.named_parameters() if n.endswith("bias")])
+    assert float(weights.abs().max()) <= 0.1 and bool((biases == 0.05).all())
+    assert float(weights.std()) == pytest.approx(0.05 * truncnorm(-2, 2).std(), rel=0.01)
+    assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)

@@ -1,6 +1,7 @@
 """Tidy tables from the run folders (results/runs/...) into results/tables/*.parquet + .csv.
 
-runs      one row per run: experiment, variant, seed, status, axis values, metrics, timings
+runs      one row per run: experiment, variant, seed, status, axis values, metrics, timings,
+          its settings (JSON)
 variants  per (experiment, variant, metric): n, mean, std, 95% CI over seeds
 paired    per ablation axis: each value minus the axis's first (baseline) value, same seed and
           same other axes, with the CI of the paired difference
@@ -12,6 +13,7 @@ image_scores, scoring   from the scoring stage (results/scores): one row per sco
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -59,7 +61,8 @@ def read_runs(run_dirs: list[str | Path], score_files: list[str | Path] = ()
             row[name] = math.nan if value is None else float(value)
         for name in TIMINGS:
             row[name] = info["timings"].get(name, math.nan)
-        row["device"] = info["device"]
+        row["settings"] = json.dumps(spec.get("settings", {}), sort_keys=True)  # what a published row
+        row["device"] = info["device"]                                   # compares against
         row["git_commit"] = info["git_commit"]
         rows.append(row)
         for name, frame in folder.tables().items():
@@ -71,7 +74,7 @@ def read_runs(run_dirs: list[str | Path], score_files: list[str | Path] = ()
 
 
 def metric_columns(runs: pd.DataFrame) -> list[str]:
-    skip = set(KEYS) | {"status", "device", "git_commit"}
+    skip = set(KEYS) | {"status", "device", "git_commit", "settings"}
     return [c for c in runs.columns if c not in skip and not c.startswith("axis.")
             and pd.api.types.is_numeric_dtype(runs[c])]
 

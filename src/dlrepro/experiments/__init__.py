@@ -40,7 +40,9 @@ class Published:
     """A published number beside ours: `value` (or a (low, high) range over the source's rows)
     of `metric` for the setting `what`, shown next to our variant `ours` (a selection, as in
     Check). `measured`: instead of a printed number, a reference implementation's runs in the
-    same experiment (gensim on our corpus). `comparable`: when ours is comparable with it."""
+    same experiment (gensim on our corpus). `comparable`: when ours is comparable with it.
+    `setting`: the published setting in our settings' terms; the report then says whether the
+    run it shows used it, and where it differs (the default profile's rows do)."""
     what: str
     metric: str
     ours: dict
@@ -48,6 +50,7 @@ class Published:
     value: float | tuple[float, float] | None = None
     measured: dict | None = None
     comparable: str = "full profile"
+    setting: dict | None = None
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,16 @@ def make_activation(name: str) -> nn.Module:
 
 
 def initialise(model: nn.Module, scheme: str, activation: str) -> nn.Module:
-    """'default' keeps PyTorch's init; 'xavier' suits tanh/sigmoid, 'he' suits ReLU-like units."""
+    """'default' keeps PyTorch's init; 'xavier' suits tanh/sigmoid, 'he' suits ReLU-like units;
+    'truncated-normal' is DeepOBS's (TensorFlow's truncated_normal_initializer(stddev=0.05):
+    redrawn beyond 2 sd; every bias 0.05)."""
     if scheme == "default":
+        return model
+    if scheme == "truncated-normal":
+        for module in model.modules():
+            if isinstance(module, (nn.Linear, nn.Conv2d)):
+                nn.init.trunc_normal_(module.weight, std=0.05, a=-0.1, b=0.1)
+                nn.init.constant_(module.bias, 0.05)
         return model
     nonlinearity = "leaky_relu" if activation == "leaky_relu" else "relu"
     for module in model.modules():

@@ -31,8 +31,16 @@ CLASSIFIER = {
     "channels": {"description": "CNN channels of its two conv layers; the MLP ignores it.",
                  "type": "array", "items": {"type": "integer", "minimum": 1},
                  "default": [16, 32], "minItems": 2, "maxItems": 2},
+    "kernel": {"description": "CNN kernel size of both conv layers (odd: \"same\" padding); the "
+                              "MLP ignores it.", "enum": [3, 5, 7], "default": 3},
+    "dense": {"description": "CNN fully-connected hidden widths after the conv blocks ([] = the "
+                             "linear output layer only); the MLP ignores it.",
+              "type": "array", "default": [], "items": {"type": "integer", "minimum": 1}},
     "activation": {"enum": ["identity", "sigmoid", "tanh", "relu", "leaky_relu"], "default": "relu"},
-    "init": {"enum": ["default", "xavier", "he"], "default": "default"},
+    "init": {"description": "default: PyTorch's; xavier (uniform) or he (normal), zero biases; "
+                            "truncated-normal: DeepOBS's (weights N(0, 0.05^2) cut at 2 sd, "
+                            "biases 0.05).",
+             "enum": ["default", "xavier", "he", "truncated-normal"], "default": "default"},
     "dropout": {"type": "number", "minimum": 0, "exclusiveMaximum": 1, "default": 0.0},
     "batchnorm": {"type": "boolean", "default": False},
     "early_stopping": {"type": "boolean", "default": False},

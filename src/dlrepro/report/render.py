@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import json
 import math
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dlrepro.analysis.verdict import RULE, inconclusive_because, select, verdict
+from dlrepro.config import format_value
 from dlrepro.experiments import EXPERIMENTS
 from dlrepro.io import atomic_write_text, read_json
 from dlrepro.metrics.stats import CONFIDENCE, mean_ci
@@ -117,8 +119,22 @@ def literature_rows(experiment, exp_runs: pd.DataFrame) -> list[dict]:
             published = fmt(row.value)
         rows.append({"experiment": experiment.id, "what": row.what, "metric": row.metric,
                      "published": published, "source": row.source, "ours": ours,
-                     "ours_variant": ours_variant, "comparable": row.comparable})
+                     "ours_variant": ours_variant,
+                     "comparable": _compares(row, select(exp_runs, row.ours))})
     return rows
+
+
+def _compares(row, runs: pd.DataFrame) -> str:
+    """The row's note on comparability; with a published `setting`, whether the shown runs used
+    it, naming each setting that differs (ours, then the published value)."""
+    if row.setting is None or runs.empty or "settings" not in runs:
+        return row.comparable
+    ours = json.loads(runs["settings"].iloc[0])
+    differ = [f"{key} {format_value(ours.get(key))} (published {format_value(value)})"
+              for key, value in row.setting.items() if ours.get(key) != value]
+    if not differ:
+        return f"yes: these runs use the published setting. {row.comparable}"
+    return f"no, a different setting: {'; '.join(differ)}. Comparable: {row.comparable}"
 
 
 def _b64(png: bytes) -> str:

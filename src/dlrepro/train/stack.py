@@ -32,7 +32,7 @@ class SeedStack:
         self.base = copy.deepcopy(models[0]).to("meta")  # holds no data: every call swaps it in
         self.keys = list(models[0].state_dict())         # what a checkpoint holds
         params, buffers = stack_module_state(models)
-        self.params = params                              # leaves with a seed axis
+        self.params = {k: _like(v, dict(models[0].named_parameters())[k]) for k, v in params.items()}
         self.buffers = {k: v for k, v in buffers.items() if k in set(self.keys)}
         dropouts = [(name, m) for name, m in models[0].named_modules()
                     if isinstance(m, torch.nn.Dropout)]
@@ -116,6 +116,16 @@ class SeedStack:
         model = copy.deepcopy(self.template)
         model.load_state_dict(self.member_state(i))
         return model
+
+
+def _like(stacked: torch.Tensor, member: torch.Tensor) -> torch.Tensor:
+    """The stacked leaf laid out so that each seed's slice has the member's strides: a family
+    that builds its convolutions channels-last (the CNN: faster on a CPU) keeps that layout."""
+    if stacked[0].stride() == member.stride():
+        return stacked
+    laid_out = torch.empty_strided((len(stacked), *member.shape), (member.numel(), *member.stride()),
+                                   dtype=stacked.dtype, device=stacked.device)
+    return laid_out.copy_(stacked.detach()).requires_grad_(stacked.requires_grad)
 
 
 def member_optimizer_state(state: dict, i: int) -> dict:
