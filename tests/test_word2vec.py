@@ -168,6 +168,30 @@ def test_gensim_reference_decays_the_learning_rate_with_words_like_ours(monkeypa
     assert by_sentences[1] == pytest.approx(0.025 - (0.025 - 0.0001) / 2001, rel=1e-6)
 
 
+@pytest.mark.parametrize("architecture, alpha", [("cbow", 0.05), ("skipgram", 0.025)])
+def test_without_alpha_both_implementations_start_at_word2vec_cs_rate(monkeypatch, corpus,
+                                                                      architecture, alpha):
+    """alpha null: word2vec.c's 0.05 for CBOW, 0.025 for skip-gram, for ours and for gensim."""
+    from gensim.models import Word2Vec as GensimWord2Vec
+
+    from dlrepro.families.word2vec import _train_gensim
+
+    sentences, vocab, ids, sentence_ids = corpus
+    settings = {**SETTINGS, "architecture": architecture, "alpha": None, "epochs": 1}
+    assert Word2Vec(vocab, settings).s["alpha"] == alpha
+    assert Word2Vec(vocab, {**settings, "alpha": 0.01}).s["alpha"] == 0.01
+    rates = []
+    original = GensimWord2Vec._do_train_job
+
+    def record(model, job, rate, inits):
+        rates.append(rate)
+        return original(model, job, rate, inits)
+
+    monkeypatch.setattr(GensimWord2Vec, "_do_train_job", record)
+    _train_gensim(settings, sentences, seed=0, schedule="words")
+    assert rates[0] == pytest.approx(alpha)
+
+
 def test_evaluation_on_a_planted_embedding_gives_the_known_spearman():
     from gensim.models import KeyedVectors
     from gensim.test.utils import datapath

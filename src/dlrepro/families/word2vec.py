@@ -123,6 +123,13 @@ def keep_probability(counts: np.ndarray, sample: float) -> np.ndarray:
 BATCH_DEFAULTS = {"hierarchical": (128, 128), "negative": (256, 0), "softmax": (1024, 0)}
 
 
+def initial_alpha(settings: dict) -> float:
+    """`alpha`, or word2vec.c's default for the architecture (gensim uses 0.025 for both)."""
+    if settings.get("alpha") is not None:
+        return settings["alpha"]
+    return 0.05 if settings["architecture"] == "cbow" else 0.025
+
+
 def rows_of(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """table[index] for a row table: `embedding` copies whole rows, several times faster on a CPU
     than advanced indexing (measured: 0.4 vs 3.3 ms for 9,000 rows of 100)."""
@@ -133,7 +140,8 @@ class Word2Vec:
     def __init__(self, vocab: Vocabulary, settings: dict, device="cpu"):
         batch, cap = BATCH_DEFAULTS[settings["output"]]
         settings = {**settings, "batch_words": settings.get("batch_words") or batch,
-                    "row_cap": cap if settings.get("row_cap") is None else settings["row_cap"]}
+                    "row_cap": cap if settings.get("row_cap") is None else settings["row_cap"],
+                    "alpha": initial_alpha(settings)}
         self.vocab, self.s = vocab, settings
         self.architecture, self.output = settings["architecture"], settings["output"]
         self.device = torch.device(device)
@@ -399,7 +407,7 @@ def _train_gensim(settings, sentences, seed, schedule: str = "words"):
     model = GensimWord2Vec(
         vector_size=settings["dim"], window=settings["window"], min_count=settings["min_count"],
         sample=settings["sample"], sg=int(settings["architecture"] == "skipgram"), hs=int(hs),
-        negative=0 if hs else settings["negative"], alpha=settings["alpha"],
+        negative=0 if hs else settings["negative"], alpha=initial_alpha(settings),
         min_alpha=settings["min_alpha"], seed=seed, workers=1)   # workers=1: bit-identical reruns
     model.build_vocab(sentences)
     progress = {"words": {"total_words": model.corpus_total_words},
@@ -486,8 +494,9 @@ FAMILY = Family(
                    "type": "number", "minimum": 0, "default": 0.001},
         "negative": {"description": "Negative samples per prediction.", "type": "integer",
                      "minimum": 1, "default": 5},
-        "alpha": {"description": "Initial learning rate (decays linearly to min_alpha).",
-                  "type": "number", "exclusiveMinimum": 0, "default": 0.025},
+        "alpha": {"description": "Initial learning rate (decays linearly to min_alpha). null = "
+                                 "word2vec.c's default: 0.05 for CBOW, 0.025 for skip-gram.",
+                  "type": ["number", "null"], "exclusiveMinimum": 0, "default": None},
         "min_alpha": {"type": "number", "minimum": 0, "default": 0.0001},
         "batch_words": {
             "description": "ours: centre words per batch (updates within a batch are summed: "
