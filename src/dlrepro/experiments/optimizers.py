@@ -6,11 +6,12 @@ DEEPOBS = ("DeepOBS baselines, fmnist_2c2d, test accuracy after 100 epochs at ba
 # Plain SGD at its best rate must have trained: beating a stalled baseline shows nothing.
 LEARNED = {"test_acc": 0.5}
 # DeepOBS's fmnist_2c2d problem in our settings: the full profile trains it (config/full.yaml)
-FMNIST_2C2D = {"model": "cnn", "channels": [32, 64], "kernel": 5, "dense": [1024],
-               "init": "truncated-normal", "train_size": None, "epochs": 100, "batch_size": 128,
+# (the report names the first differences: the most telling first)
+FMNIST_2C2D = {"model": "cnn", "epochs": 100, "train_size": None, "batch_size": 128,
+               "channels": [32, 64], "kernel": 5, "dense": [1024], "init": "truncated-normal",
                "weight_decay": 0.0}
-WHEN = ("full profile (config/full.yaml: DeepOBS's network, init, batch and epochs, momentum"
-        " 0.99; on 50,000 of the 60,000 training images, the rest pick the rate)")
+WHEN = ("full profile (config/full.yaml: DeepOBS's problem, on 50,000 of its 60,000 training"
+        " images; the rest pick the rate)")
 
 EXPERIMENT = Experiment(
     id="optimizers", title="Optimizers", notes="note 000 §8, note 002",

@@ -124,17 +124,25 @@ def literature_rows(experiment, exp_runs: pd.DataFrame) -> list[dict]:
     return rows
 
 
+SHOWN_DIFFERENCES = 4     # a published row names this many of its setting's differences (in order)
+
+
 def _compares(row, runs: pd.DataFrame) -> str:
     """The row's note on comparability; with a published `setting`, whether the shown runs used
     it, naming each setting that differs (ours, then the published value)."""
     if row.setting is None or runs.empty or "settings" not in runs:
         return row.comparable
+    def shown(value) -> str:
+        return "all" if value is None else format_value(value)   # train_size: null = all images
+
     ours = json.loads(runs["settings"].iloc[0])
-    differ = [f"{key} {format_value(ours.get(key))} (published {format_value(value)})"
+    differ = [f"{key} {shown(ours.get(key))} (published {shown(value)})"
               for key, value in row.setting.items() if ours.get(key) != value]
     if not differ:
         return f"yes: these runs use the published setting. {row.comparable}"
-    return f"no, a different setting: {'; '.join(differ)}. Comparable: {row.comparable}"
+    more = f" and {len(differ) - SHOWN_DIFFERENCES} more" if len(differ) > SHOWN_DIFFERENCES else ""
+    return (f"no, a different setting: {'; '.join(differ[:SHOWN_DIFFERENCES])}{more}. "
+            f"Comparable: {row.comparable}")
 
 
 def _b64(png: bytes) -> str:
