@@ -61,8 +61,9 @@ def read_runs(run_dirs: list[str | Path], score_files: list[str | Path] = ()
             row[name] = math.nan if value is None else float(value)
         for name in TIMINGS:
             row[name] = info["timings"].get(name, math.nan)
-        row["settings"] = json.dumps(spec.get("settings", {}), sort_keys=True)  # what a published row
-        row["device"] = info["device"]                                   # compares against
+        # the run's settings: what a published number's setting is compared with (the report)
+        row["settings"] = json.dumps(spec.get("settings", {}), sort_keys=True)
+        row["device"] = info["device"]
         row["git_commit"] = info["git_commit"]
         rows.append(row)
         for name, frame in folder.tables().items():
