@@ -101,8 +101,7 @@ def chance_supports(checks: pd.DataFrame) -> dict:
 def literature_rows(experiment, exp_runs: pd.DataFrame) -> list[dict]:
     """The experiment's published numbers beside ours (mean ± 95% CI over seeds of the same
     metric, for the variant the row names, chosen as the checks choose)."""
-    def measured(selection: dict) -> tuple[str, str]:
-        runs = select(exp_runs, selection)
+    def measured(runs: pd.DataFrame) -> tuple[str, str]:
         if row.metric not in runs or runs[row.metric].isna().all():
             return "–", "not in this configuration"
         stat = mean_ci(runs[row.metric])
@@ -110,9 +109,10 @@ def literature_rows(experiment, exp_runs: pd.DataFrame) -> list[dict]:
 
     rows = []
     for row in experiment.literature:
-        ours, ours_variant = measured(row.ours)
+        our_runs = select(exp_runs, row.ours)
+        ours, ours_variant = measured(our_runs)
         if row.measured is not None:
-            published = measured(row.measured)[0]
+            published = measured(select(exp_runs, row.measured))[0]
         elif isinstance(row.value, tuple):
             published = f"{fmt(row.value[0])}–{fmt(row.value[1])}"
         else:
@@ -120,7 +120,7 @@ def literature_rows(experiment, exp_runs: pd.DataFrame) -> list[dict]:
         rows.append({"experiment": experiment.id, "what": row.what, "metric": row.metric,
                      "published": published, "source": row.source, "ours": ours,
                      "ours_variant": ours_variant,
-                     "comparable": _compares(row, select(exp_runs, row.ours))})
+                     "comparable": _compares(row, our_runs)})
     return rows
 
 
@@ -132,6 +132,7 @@ def _compares(row, runs: pd.DataFrame) -> str:
     it, naming each setting that differs (ours, then the published value)."""
     if row.setting is None or runs.empty or "settings" not in runs:
         return row.comparable
+
     def shown(value) -> str:
         return "all" if value is None else format_value(value)   # train_size: null = all images
 

@@ -32,7 +32,8 @@ class SeedStack:
         self.base = copy.deepcopy(models[0]).to("meta")  # holds no data: every call swaps it in
         self.keys = list(models[0].state_dict())         # what a checkpoint holds
         params, buffers = stack_module_state(models)
-        self.params = {k: _like(v, dict(models[0].named_parameters())[k]) for k, v in params.items()}
+        member = dict(models[0].named_parameters())
+        self.params = {k: _like(v, member[k]) for k, v in params.items()}   # leaves, seed axis first
         self.buffers = {k: v for k, v in buffers.items() if k in set(self.keys)}
         dropouts = [(name, m) for name, m in models[0].named_modules()
                     if isinstance(m, torch.nn.Dropout)]
