@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402
 
 MODELS = {"cnn-vs-mlp CNN (16/32, 3x3), batch 64": ({"model": "cnn"}, 64),
           "fmnist_2c2d (32/64, 5x5, dense 1024), batch 128": (
@@ -59,10 +61,13 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--record", action="store_true",
+                        help="also write a dated record under benchmarks/results/")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"ms per training step, 1 thread, best of {args.repeats} x {args.steps} steps")
     print(f"{'model':<48}{'default':>10}{'channels-last':>15}{'ratio':>8}")
+    measured = {}
     for name, (settings, batch) in MODELS.items():
         config = validate({"experiments": {"cnn-vs-mlp": {"base": settings}}})
         model = get("cnn").build(expand_runs(config)[0].settings)       # channels-last
@@ -71,6 +76,12 @@ def main() -> None:
         model = get("cnn").build(expand_runs(config)[0].settings)
         last = ms_per_step(model, batch, args.steps, args.repeats)
         print(f"{name:<48}{default:>10.2f}{last:>15.2f}{default / last:>7.2f}x")
+        measured[name] = {"default_ms": round(default, 2), "channels_last_ms": round(last, 2)}
+    if args.record:
+        records.write("cnn-memory-format", {
+            "summary": "; ".join(f"{name}: {m['default_ms']} → {m['channels_last_ms']} ms per step channels-last "
+                                 f"({m['default_ms'] / m['channels_last_ms']:.2f}×)" for name, m in measured.items()),
+            "ms_per_step": measured})
 
 
 if __name__ == "__main__":

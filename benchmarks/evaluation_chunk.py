@@ -17,6 +17,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402
 
 CHUNKS = (4096, 1024, 256, 64)
 MODELS = {"cnn (cnn-vs-mlp)": {"model": "cnn"},
@@ -33,12 +35,15 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--record", action="store_true",
+                        help="also write a dated record under benchmarks/results/")
     args = parser.parse_args()
     torch.set_num_threads(1)
     x = torch.randn(args.images, 1, 28, 28)
     print(f"eval pass over {args.images} images, 1 thread, best of {args.repeats}; "
           f"EVAL_CHUNK is {EVAL_CHUNK}")
     print(f"{'model':<28}" + "".join(f"{c:>10}" for c in CHUNKS) + f"{'4096/' + str(EVAL_CHUNK):>12}")
+    measured = {}
     for name, settings in MODELS.items():
         config = validate({"experiments": {"cnn-vs-mlp": {"base": settings}}})
         model = get(settings["model"]).build(expand_runs(config)[0].settings).eval()
@@ -54,6 +59,12 @@ def main() -> None:
             seconds[chunk] = best
         print(f"{name:<28}" + "".join(f"{seconds[c]:>9.3f}s" for c in CHUNKS)
               + f"{seconds[4096] / seconds.get(EVAL_CHUNK, float('nan')):>11.2f}x")
+        measured[name] = {str(c): round(s, 4) for c, s in seconds.items()}
+    if args.record:
+        records.write("evaluation-chunk", {
+            "summary": "; ".join(f"{name}: {s['4096']:.2f} s in chunks of 4,096, {s[str(EVAL_CHUNK)]:.2f} s in chunks of "
+                                 f"{EVAL_CHUNK} ({s['4096'] / s[str(EVAL_CHUNK)]:.1f}×)" for name, s in measured.items()),
+            "seconds": measured, "images": args.images})
 
 
 if __name__ == "__main__":

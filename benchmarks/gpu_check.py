@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))   # runs from a bare checkout too (a lent GPU machine)
+sys.path.insert(0, str(REPO / "src"))   # runs from a bare checkout too (a bare GPU machine)
 
 
 def sync(device: torch.device) -> None:
@@ -110,7 +110,7 @@ def step_costs(device, tiny: bool) -> list[dict]:
 
 # ------------------------------------------------------------------ seeds as a batch dimension
 def synthetic_fashion_mnist(train: int, test: int) -> dict:
-    """Fashion-MNIST-shaped random data: speed does not depend on pixel values, and a lent GPU
+    """Fashion-MNIST-shaped random data: speed does not depend on pixel values, and a bare GPU
     machine may not have the data set."""
     generator = torch.Generator().manual_seed(0)
     return {"train_images": torch.randint(0, 256, (train, 28, 28), generator=generator, dtype=torch.uint8),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The prepared GPU check, as run on a lent GPU machine (bare: no venv, nothing downloadable):
+# The prepared GPU check, as run on a bare GPU machine (bare: no venv, nothing downloadable):
 #   bash benchmarks/gpu_check.sh --out "$OUT"          (extra arguments go to gpu_check.py)
 # Wheels the machine lacks (gensim and what config validation imports) travel in .whl/, the
 # word2vec corpus in .carry/corpus.txt.gz (built here by `dlrepro prepare-corpus`); without them
@@ -15,5 +15,5 @@ if [ -f .carry/corpus.txt.gz ] && [ ! -f "$corpus" ]; then
     mkdir -p results/data && gunzip -c .carry/corpus.txt.gz > "$corpus"
 fi
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-# 8 minutes at most, set-up included (the budget of one lent-GPU session's check)
+# 8 minutes at most, set-up included (what one check on a borrowed GPU may take)
 exec timeout 450 python3 -u benchmarks/gpu_check.py --corpus "$corpus" "$@"

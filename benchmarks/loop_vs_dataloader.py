@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,11 +26,14 @@ from dlrepro.data.fashion_mnist import FILES, MEAN, STD, prepare, load_cache
 from dlrepro.families import get
 from dlrepro.train.optim import build_optimizer
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402
+
 
 # The reference epoch of DEVELOPERS.md is defined on this loop: the engine's loop for one model
 # (train/classifier.py trains a group of seeds; for one seed its arithmetic is this loop's, bit
 # for bit — scripts/retrain_and_compare.py), kept here unchanged so that the unit stays the same
-# across sessions.
+# over time.
 def train_epoch(model, optimizer, train: Split, batch_size: int, order_seed: int):
     """One pass in a seeded order. Returns (mean loss, accuracy) as device tensors (no sync)."""
     model.train()
@@ -76,6 +80,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs per loop (after 1 warm-up)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--record", action="store_true",
+                        help="also write a dated record under benchmarks/results/")
     parser.add_argument("--workers", type=int, default=0, help="DataLoader workers of the reference")
     args = parser.parse_args()
 
@@ -117,11 +123,15 @@ def main() -> None:
 
         ours = timed(lambda m, o, e: torch.stack(train_epoch(m, o, train, args.batch_size, e)).tolist())
         reference = timed(lambda m, o, e: reference_epoch(m, o, loader, device))
-    print(json.dumps({"model": args.model, "device": str(device), "threads": torch.get_num_threads(),
-                      "batch_size": args.batch_size, "train_images": len(train),
-                      "reference_s_per_epoch": round(reference, 3),
-                      "dlrepro_s_per_epoch": round(ours, 3),
-                      "speedup": round(reference / ours, 2)}, indent=2))
+    result = {"model": args.model, "device": str(device), "threads": torch.get_num_threads(),
+              "batch_size": args.batch_size, "train_images": len(train),
+              "reference_s_per_epoch": round(reference, 3), "dlrepro_s_per_epoch": round(ours, 3),
+              "speedup": round(reference / ours, 2)}
+    print(json.dumps(result, indent=2))
+    if args.record:
+        records.write("loop-vs-dataloader", {
+            "summary": f"{args.model}, batch {args.batch_size}, {device}: pytorch/examples loop {reference:.2f} s/epoch, "
+                       f"dlrepro loop {ours:.2f} s/epoch ({reference / ours:.1f}×)", **result})
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+import records  # noqa: E402
 
 
 def run_dag(cores: int, extra: list[str], data: Path | None) -> float:
@@ -44,14 +46,20 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
     parser.add_argument("--configfile", help="merged over config/config.yaml")
+    parser.add_argument("--record", action="store_true",
+                        help="also write a dated record under benchmarks/results/")
     args = parser.parse_args()
     extra = ["--configfile", args.configfile] if args.configfile else []
     data = REPO / "results/data/fashion-mnist.pt"
     serial = run_dag(1, extra, data if data.exists() else None)
     parallel = run_dag(args.jobs, extra, data if data.exists() else None)
-    print(json.dumps({"config": args.configfile or "config/config.yaml", "jobs": args.jobs,
-                      "serial_s": round(serial, 1), "parallel_s": round(parallel, 1),
-                      "speedup": round(serial / parallel, 2)}, indent=2))
+    result = {"config": args.configfile or "config/config.yaml", "jobs": args.jobs,
+              "serial_s": round(serial, 1), "parallel_s": round(parallel, 1),
+              "speedup": round(serial / parallel, 2)}
+    print(json.dumps(result, indent=2))
+    if args.record:
+        records.write("parallel-jobs", {"summary": f"{result['config']}: {serial:,.0f} s with one job at a time, "
+                                                   f"{parallel:,.0f} s with {args.jobs} ({serial / parallel:.2f}×)", **result})
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ Builds results/data/corpus.txt first if it is missing.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,9 @@ from scipy import stats
 from dlrepro.data.text_corpus import build, read_sentences
 from dlrepro.families import get
 from dlrepro.families.word2vec import _train_gensim, _train_ours, evaluate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import records  # noqa: E402
 
 
 def settings_for(architecture: str, output: str, epochs: int, softmax_words: int) -> dict:
@@ -74,6 +78,8 @@ def main() -> None:
     parser.add_argument("--combos", default="cbow-hierarchical,cbow-negative,"
                                             "skipgram-hierarchical,skipgram-negative")
     parser.add_argument("--softmax-words", type=int, default=100_000)
+    parser.add_argument("--record", action="store_true",
+                        help="also write a dated record under benchmarks/results/")
     args = parser.parse_args()
     if not args.corpus.exists():
         build(["enwiki", "wordnet"], args.corpus)
@@ -82,6 +88,7 @@ def main() -> None:
           f"{args.seeds} seeds; ours on {args.device}")
     print(f"{'combination':24} {'ours WS353':>14} {'gensim':>14} {'ours−gensim [95% CI]':>26} "
           f"{'target':>6} {'ours w/s':>10} {'gensim w/s':>11} {'gensim default':>14}")
+    rows = []
     for combo in args.combos.split(","):
         architecture, output = combo.split("-")
         settings = settings_for(architecture, output, args.epochs, args.softmax_words)
@@ -93,6 +100,15 @@ def main() -> None:
               f"{ours_speed:10,.0f} {ref_speed:11,.0f} {np.mean(default):14.3f}", flush=True)
         print(f"{'':24} per seed: ours {[round(q, 3) for q in ours]}, gensim {[round(q, 3) for q in ref]}, "
               f"gensim default {[round(q, 3) for q in default]}")
+        rows.append({"combination": combo, "ours_ws353": round(float(np.mean(ours)), 3),
+                     "gensim_ws353": round(float(np.mean(ref)), 3), "ours_words_s": round(ours_speed),
+                     "gensim_words_s": round(ref_speed)})
+    if args.record:
+        records.write("word2vec-vs-gensim", {
+            "summary": f"{args.epochs} epochs, {args.seeds} seeds, WS353 ours / gensim and words/s ours / gensim: "
+                       + "; ".join(f"{r['combination']} {r['ours_ws353']} / {r['gensim_ws353']}, "
+                                   f"{r['ours_words_s']:,} / {r['gensim_words_s']:,}" for r in rows),
+            "rows": rows})
     for architecture in ("cbow", "skipgram"):
         settings = settings_for(architecture, "softmax", 1, args.softmax_words)
         words, vectors, history, n = _train_ours(settings, sentences, 0, args.device)

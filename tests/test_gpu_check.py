@@ -1,5 +1,5 @@
 """The prepared GPU check runs end to end in its tiny mode on the CPU, so that the first time a
-GPU is lent it works at once."""
+GPU is available it works at once."""
 import json
 import subprocess
 import sys
