@@ -91,7 +91,7 @@ def _validate_config(args) -> None:
         files.insert(0, DEFAULT_CONFIG)
     print(f"config: {' + '.join(files)}")
     config = load_config(files)
-    runs = expand_runs(config)
+    runs = expand_runs(config, files=files)
     by_experiment: dict[str, int] = {}
     for run in runs:
         by_experiment[run.experiment] = by_experiment.get(run.experiment, 0) + 1
@@ -318,6 +318,13 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except (ConfigError, DataError, WeightsMissing) as err:
         print(f"dlrepro: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:    # a full disk in a write that is not ours (a library's own file)
+        from dlrepro.io import disk_full, is_disk_full
+
+        if not is_disk_full(err):
+            raise
+        print(f"dlrepro: error: {disk_full(err.filename or Path.cwd() / 'results' / '-')}", file=sys.stderr)
         return 2
     return 0
 

@@ -249,9 +249,10 @@ def classifier_run(config: dict) -> Run:
     return Run("feature-classifier", "base", 0, {}, settings, keeps_weights=True)
 
 
-def expand_runs(config: dict) -> list[Run]:
-    """All runs of all experiments; each variant's resolved settings are validated too."""
-    validate(config)
+def expand_runs(config: dict, files=()) -> list[Run]:
+    """All runs of all experiments; each variant's resolved settings are validated too (a bad
+    value is named with the file and line that set it, given the config files)."""
+    validate(config, files=files)
     settings_validator = _settings_validator()
     runs = []
     for experiment, spec in config["experiments"].items():
@@ -267,10 +268,13 @@ def expand_runs(config: dict) -> list[Run]:
             if errors:
                 err = jsonschema.exceptions.best_match(errors)
                 path, message = _family_key_error(err) or (list(err.absolute_path), err.message)
+                # the grid's axis when a grid value is at fault, else the base's key
+                block = "grid" if path and path[0] in axes else "base"
+                located = locate_key(files, ["experiments", experiment, block, *path[:1]])
                 raise ConfigError(
-                    f"config key 'experiments/{experiment}/grid' gives variant "
-                    f"'{variant_name(axes)}' an invalid setting '{'/'.join(map(str, path))}': "
-                    f"{message}. Fix the grid (or its base).")
+                    f"config key 'experiments/{experiment}/{block}/{'/'.join(map(str, path))}'{located} "
+                    f"gives variant '{variant_name(axes)}' an invalid setting: {message}. Fix the "
+                    f"{block}.")
             for seed in seeds:
                 runs.append(Run(experiment, variant_name(axes), seed, axes, settings))
     return runs

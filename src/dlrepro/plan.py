@@ -199,17 +199,21 @@ def plan(config: dict, costs: Costs, corpus_words: int = PACKAGED_CORPUS_WORDS) 
 
 
 def format_plan(result: dict, cores: int) -> str:
-    w = max(15, *(len(e) + 1 for e in result["experiments"]))   # the experiment column
-    lines = [f"Plan on {result['device']} (costs: {result['costs']})", "",
-             f"{'experiment':<{w}}{'runs':>6}{'jobs':>6}{'steps':>14}{'minutes':>10}  estimated"]
-    for experiment, row in result["experiments"].items():
-        lines.append(f"{experiment:<{w}}{row['runs']:>6}{row['jobs']:>6}{row['steps']:>14,}"
-                     f"{row['seconds'] / 60:>10.1f}  {row['estimated']} runs")
+    header = ["experiment", "runs", "jobs", "steps", "minutes", "estimated"]
+    rows = [[experiment, f"{row['runs']:,}", f"{row['jobs']:,}", f"{row['steps']:,}",
+             f"{row['seconds'] / 60:,.1f}", f"{row['estimated']} runs"]
+            for experiment, row in result["experiments"].items()]
     t = result["total"]
-    lines.append(f"{'total':<{w}}{t['runs']:>6}{t['jobs']:>6}{t['steps']:>14,}"
-                 f"{t['seconds'] / 60:>10.1f}  {t['estimated']} runs")
+    rows.append(["total", f"{t['runs']:,}", f"{t['jobs']:,}", f"{t['steps']:,}",
+                 f"{t['seconds'] / 60:,.1f}", f"{t['estimated']} runs"])
+    # each column as wide as its widest cell, two spaces apart: large numbers never run together
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [f"Plan on {result['device']} (costs: {result['costs']})", ""]
+    for cells in [header, *rows]:
+        lines.append("  ".join(c.ljust(w) if i in (0, 5) else c.rjust(w)
+                               for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
     wall = max(t["seconds"] / cores, result["max_job_seconds"]) / 60
-    lines += ["", f"Expected wall time with {cores} job(s) at a time: {wall:.1f} minutes (the "
-              f"sum over {cores}, or the longest job, {result['max_job_seconds'] / 60:.1f} min, "
+    lines += ["", f"Expected wall time with {cores} job(s) at a time: {wall:,.1f} minutes (the "
+              f"sum over {cores}, or the longest job, {result['max_job_seconds'] / 60:,.1f} min, "
               "if that is longer)."]
     return "\n".join(lines)

@@ -59,9 +59,12 @@ def check_mnist_wheel(path: str | Path, record: str | Path) -> None:
 
 
 def _verify_once(files: list[Path], record: str | Path, verify) -> None:
-    """Run `verify` (checksums) unless these files' sizes and modification times are those
-    recorded in `record` after the last verification; record them when it passes."""
-    stamp = {str(p.resolve()): [p.stat().st_size, p.stat().st_mtime_ns] for p in files}
+    """Run `verify` (checksums) unless these files' sizes, modification and change times and
+    inodes are those recorded in `record` after the last verification; record them when it
+    passes. (The jobs that read the files hash them again.)"""
+    # ctime and inode too: a rewrite that keeps size and mtime (touch -r) still changes ctime
+    stamp = {str(p.resolve()): [p.stat().st_size, p.stat().st_mtime_ns, p.stat().st_ctime_ns,
+                                p.stat().st_ino] for p in files}
     record = Path(record)
     try:
         if json.loads(record.read_text()) == stamp:
@@ -129,20 +132,31 @@ def check_gpus_requested(device: str, rules: list[str], default_resources,
 
 
 def quarantine_damaged_runs(run_paths) -> list[str]:
-    """A finished run whose metrics.json no longer parses is set aside as metrics.json.damaged, so
-    Snakemake sees it missing and retrains it (its other seeds resume from their checkpoints).
-    Done in dry runs too: the file is useless as it is, and the dry run then shows the retrain."""
+    """A finished run whose metrics.json no longer parses, or whose other files no longer match
+    the sizes and SHA-256 its run.json recorded (a history.csv cut mid-line, a changed
+    outputs.pt), is set aside: each damaged file becomes <name>.damaged, and metrics.json too,
+    so Snakemake sees the run missing and retrains it (the job's other runs rewrite identical
+    files). Done in dry runs too: the files are useless as they are, and the dry run then shows
+    the retrain."""
     damaged = []
     for run in run_paths:
-        metrics = RunFolder(run).metrics_file
+        folder = RunFolder(run)
+        metrics = folder.metrics_file
         if not metrics.exists():
             continue
         try:
             json.loads(metrics.read_bytes())
-            continue
+            bad = folder.damaged_files()
         except (ValueError, UnicodeDecodeError):
-            damaged.append(str(metrics))
-        print(f"dlrepro: warning: '{metrics}' is damaged (not JSON); set aside as "
-              f"'{metrics}.damaged': the run retrains.", file=sys.stderr)
-        os.replace(metrics, f"{metrics}.damaged")
+            bad = [metrics.name]
+        if not bad:
+            continue
+        for name in dict.fromkeys([*bad, metrics.name]):
+            path = folder.file(name)
+            if path.exists():
+                os.replace(path, f"{path}.damaged")
+            damaged.append(str(path))
+        print(f"dlrepro: warning: run '{folder.path}': {', '.join(bad)} "
+              f"{'is' if len(bad) == 1 else 'are'} damaged or missing (not what the run wrote); "
+              f"set aside as *.damaged: the run retrains.", file=sys.stderr)
     return damaged

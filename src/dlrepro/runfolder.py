@@ -4,7 +4,9 @@ report all go through this module; nobody else spells out a path.
 
   results/runs/{experiment}/{variant}/seed{n}/
     metrics.json    deterministic numbers; written last: it marks the run complete
-    run.json        spec, spec hash, status, versions, git commit, device, timings
+    run.json        spec, spec hash, status, versions, git commit, device, timings, and the size
+                    and SHA-256 of every other file the run wrote (its CSVs, outputs.pt): a file
+                    damaged later is found when it is read, or when Snakemake parses the workflow
     history.csv     per-epoch (or per-step) curves; other *.csv are per-run tables
     checkpoint.pt   the engine's resume point (weights, optimizers, RNG states, history), while
                     the run trains; removed once it is complete, unless its spec keeps the
@@ -24,13 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlrepro.errors import DataError
-from dlrepro.io import atomic_torch_save, atomic_write_text, read_json, stable_hash, write_json
+from dlrepro.io import (atomic_torch_save, atomic_write_text, file_sha256, read_json, stable_hash,
+                        write_json)
 
 RUNS_ROOT = "results/runs"
 SCORES_ROOT = "results/scores"
 METRICS, INFO, HISTORY = "metrics.json", "run.json", "history.csv"
 CHECKPOINT, OUTPUTS = "checkpoint.pt", "outputs.pt"
 SHARED = "_shared"
+FILES = "files"          # run.json's manifest: {file name: {"bytes": n, "sha256": hex}}
 
 
 def run_dir(experiment: str, variant: str, seed: int, root: str | Path = RUNS_ROOT) -> str:
@@ -98,10 +102,37 @@ class RunFolder:
         return self.info()["spec"]
 
     def tables(self) -> dict:
-        """{name: DataFrame} of the run's CSV files (history and per-run tables)."""
+        """{name: DataFrame} of the run's CSV files (history and per-run tables), each checked
+        against the run's manifest first."""
         import pandas as pd
 
+        self.check_files()
         return {csv.stem: pd.read_csv(csv) for csv in sorted(self.path.glob("*.csv"))}
+
+    def damaged_files(self) -> list[str]:
+        """The files of a finished run that are missing, or no longer have the size and SHA-256
+        recorded in run.json when the run was written (run.json itself when it cannot be read).
+        A run written without a manifest has nothing to compare with: []."""
+        try:
+            manifest = read_json(self.path / INFO).get(FILES) or {}
+        except (OSError, ValueError, AttributeError):
+            return [INFO]
+        damaged = []
+        for name, expected in manifest.items():
+            path = self.path / name
+            if (not path.is_file() or path.stat().st_size != expected["bytes"]
+                    or file_sha256(path) != expected["sha256"]):
+                damaged.append(name)
+        return damaged
+
+    def check_files(self, names=None) -> None:
+        """Raise a DataError naming the first damaged file (of `names`, or of all)."""
+        damaged = [n for n in self.damaged_files() if names is None or n in names or n == INFO]
+        if damaged:
+            raise DataError(f"run '{self.path}': '{self.path / damaged[0]}' is damaged or missing "
+                            "(it no longer matches the size and SHA-256 the run recorded in "
+                            f"{INFO}). Re-run snakemake: it sets the run aside and retrains it "
+                            "(other runs are kept).")
 
     @property
     def shared_dir(self) -> Path | None:
@@ -112,6 +143,7 @@ class RunFolder:
     def outputs(self) -> dict:
         import torch
 
+        self.check_files([OUTPUTS])
         return _expand(torch.load(self.outputs_file, weights_only=False), self)
 
     def checkpoint(self, spec_hash: str) -> dict | None:
@@ -156,10 +188,14 @@ class RunFolder:
             atomic_write_text(self.path / HISTORY, history.to_csv(index=False))
         for name, table in (tables or {}).items():
             atomic_write_text(self.path / f"{name}.csv", table.to_csv(index=False))
+        written = [*sorted(p.name for p in self.path.glob("*.csv")),
+                   *([OUTPUTS] if self.outputs_file.exists() else [])]
         write_json(self.path / INFO, {
             "spec": spec, "spec_hash": stable_hash(spec), "status": metrics["status"],
             "versions": versions(), "git_commit": git_commit(Path(__file__).parent),
-            "device": device, "timings": timings or {}})
+            "device": device, "timings": timings or {},
+            FILES: {name: {"bytes": (self.path / name).stat().st_size,
+                           "sha256": file_sha256(self.path / name)} for name in written}})
         # Last, because Snakemake takes metrics.json as the sign that the run is complete; it
         # holds only deterministic numbers (timings live in run.json) so reruns compare bytewise.
         write_json(self.metrics_file, metrics)

@@ -18,6 +18,10 @@ from dlrepro.plan import PACK, training_jobs
 from dlrepro.metrics.perceptual import WeightsMissing, status as lpips_status, torch_home_of
 from dlrepro.runfolder import (INFO, METRICS, OUTPUTS, RUNS_ROOT, SCORES_ROOT, RunFolder, run_dir,
                                score_file as score_path)
+# Jobs call the package's CLI (`dlrepro ...`): the one beside the interpreter that runs Snakemake,
+# so `.venv/bin/snakemake` works without an activated venv (jobs inherit this PATH; a job on
+# another node re-parses this file with its own interpreter).
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 # The main Snakemake process checks; jobs (SLURM steps, group members) re-parse this file on
 # nodes that may not see the data folders, and need not check again.
 CHECKING = workflow.is_main_process
@@ -31,7 +35,8 @@ try:
     overlays = [str(f) for f in workflow.config_settings.configfiles]
     check_config(config, files=[*(f for f in map(str, workflow.configfiles) if f not in overlays),
                                 *overlays])
-    RUNS = {run.path: run for run in expand_runs(config)}
+    RUNS = {run.path: run for run in expand_runs(config, files=[*(f for f in map(str, workflow.configfiles)
+                                                                   if f not in overlays), *overlays])}
     if CHECKING:
         preflight.check_writable_folder("results")
         preflight.check_writable_folder("report")
@@ -92,9 +97,17 @@ try:
 except ConfigError as err:       # no measured costs: one job per variant, no priorities
     print(f"dlrepro: warning: {err}", file=sys.stderr)
     TRAINING_JOBS = {key: {"variants": [key[1]], "seconds": None} for key in VARIANTS}
-_LONGEST = {}
+_LONGEST, _PLANNED = {}, {}
 for (_e, _job), _planned in TRAINING_JOBS.items():
     _LONGEST[_e] = max(_LONGEST.get(_e, 0.0), _planned["seconds"] or 0.0)
+    _PLANNED[_e] = _PLANNED.get(_e, 0.0) + (_planned["seconds"] or 0.0)
+if CHECKING and sum(_PLANNED.values()) > 60 * config["plan_warn_minutes"]:
+    _costliest = max(_PLANNED, key=_PLANNED.get)
+    print(f"dlrepro: warning: the cost planner expects {sum(_PLANNED.values()) / 60:,.0f} minutes of "
+          f"training, more than plan_warn_minutes ({config['plan_warn_minutes']:,}); the costliest "
+          f"experiment is '{_costliest}' ({_PLANNED[_costliest] / 60:,.0f} minutes). Check its "
+          "epochs, steps and train_size for a typo (`dlrepro plan` lists every experiment), or raise "
+          "plan_warn_minutes.", file=sys.stderr)
 # Snakemake prefers higher priorities: the experiment with the longest job gets the highest.
 PRIORITY = {e: rank for rank, e in enumerate(sorted(_LONGEST, key=_LONGEST.get), start=1)}
 # Machines differ by ~3x in speed, and a job killed at its time limit loses its epoch.

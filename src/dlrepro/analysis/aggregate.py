@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from dlrepro.config import format_value
-from dlrepro.io import _UMASK
+from dlrepro.io import _UMASK, disk_full, is_disk_full
 from dlrepro.metrics.stats import mean_ci, paired_difference
 from dlrepro.runfolder import RunFolder, run_key
 
@@ -134,7 +134,12 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> None:
     os.chmod(scratch, 0o777 & ~_UMASK)    # mkdtemp makes it private; tables are for everyone
     try:
         for name, frame in tables.items():
-            write_table(frame, scratch, name)
+            try:
+                write_table(frame, scratch, name)
+            except OSError as err:      # pyarrow's and pandas' writes are not ours: name the disk
+                if is_disk_full(err):
+                    raise disk_full(out_dir / f"{name}.parquet") from err
+                raise
         old = None
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{scratch.name[-8:]}")
