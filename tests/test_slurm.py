@@ -206,6 +206,10 @@ def test_requeued_then_cancelled_job_resumes_to_identical_metrics(cluster, tmp_p
     wait_for((run_dir / "checkpoint.pt").exists, "the first checkpoint")
     (job,) = subprocess.run(["squeue", "-h", "-o", "%i"], env=cluster, capture_output=True,
                             text=True).stdout.split()
+    # which rule a job runs, without AccountingStoreFlags=job_comment (docs/cluster.md)
+    comment = subprocess.run(["squeue", "-h", "-j", job, "-o", "%k"], env=cluster,
+                             capture_output=True, text=True).stdout.strip()
+    assert comment.startswith("rule_train_dropout"), comment
     subprocess.run(["scontrol", "requeue", job], env=cluster, check=True)
     # SLURM holds a requeued job for two minutes; let it start at once
     wait_for(lambda: subprocess.run(["squeue", "-h", "-j", job, "-o", "%T"], env=cluster,
@@ -323,6 +327,51 @@ def test_a_failed_pack_keeps_its_finished_members(cluster, tmp_path):
     # and the next run trains only the other one
     dry = run_snakemake(root, cluster, "--configfile", "test.yaml", "-n")
     assert re.search(r"^train_landscape\s+1\s*$", dry.stdout, re.MULTILINE), dry.stdout[-3000:]
+
+
+def test_a_memory_kill_is_named_and_its_retry_asks_for_more(cluster, tmp_path):
+    # The harness enforces memory (JobAcctGatherParams=OverMemoryKill): a pack asking for 40 MB
+    # is killed while Python starts. dlrepro names the memory kill (sacct says only FAILED) with
+    # the mem_mb fix, and the retry asks for twice the memory, as the profile's default does.
+    root = workflow_with(tmp_path, TWO_TOYS)
+    only_dropout(root)
+    result = run_snakemake(root, cluster, "--configfile", "test.yaml", "--retries", "1",
+                           "--group-components", "train_pack=2",
+                           "--set-resources", "train_landscape:mem_mb=40*attempt")
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    ids = slurm_job_ids(log)
+    assert len(ids) == 2, log[-3000:]
+    asked = [subprocess.run(["sacct", "-n", "-X", "-P", "-j", job_id, "-o", "ReqMem"], env=cluster,
+                            capture_output=True, text=True).stdout.strip() for job_id in ids]
+    assert asked == ["40M", "80M"], asked
+    for job_id in ids:
+        assert re.search(rf"SLURM job {job_id} OUT_OF_MEMORY \(state \w+; its log: \"[^\"]*exceeded "
+                         r"memory limit", log), log[-3000:]
+    assert "raise `mem_mb`" in log
+
+
+def test_a_partition_that_does_not_exist_stops_before_submission(cluster, tmp_path):
+    root = workflow_with(tmp_path, TWO_TOYS)
+    only_dropout(root)
+    result = run_snakemake(root, cluster, "--configfile", "test.yaml",
+                           "--set-resources", "train_landscape:slurm_partition=nonesuch")
+    log = result.stdout + result.stderr
+    assert result.returncode != 0 and slurm_job_ids(log) == []
+    assert "slurm_partition 'nonesuch' (set-resources: train_landscape" in log
+    assert "sinfo lists: debug" in log
+    assert not (root / "results/runs").exists()
+
+
+def test_a_packed_rule_asking_for_less_memory_is_told(tmp_path):
+    root = workflow_with(tmp_path, TWO_TOYS)
+    only_dropout(root)
+    dry = subprocess.run([sys.executable, "-m", "snakemake", "--workflow-profile", "profiles/slurm",
+                          "--configfile", "test.yaml", "--set-resources", "train_landscape:mem_mb=100",
+                          "-n"], cwd=root, env=tool_env(), capture_output=True, text=True, timeout=600)
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert ("train_landscape asks for mem_mb 100, but it is packed in group train_pack, whose SLURM "
+            "job gets its largest member's request (2000 MB)") in dry.stderr
 
 
 def readme_commands() -> list[str]:

@@ -16,8 +16,9 @@ from pathlib import Path
 ADVICE = {
     "TIMEOUT": "ran past its time limit: raise `runtime` (minutes) for its rule under "
                "set-resources in profiles/slurm/config.yaml, or pack fewer jobs (group-components)",
-    "OUT_OF_MEMORY": "ran out of memory: raise `mem_mb` for its rule under set-resources in "
-                     "profiles/slurm/config.yaml",
+    "OUT_OF_MEMORY": "ran out of memory: raise `mem_mb` (MB) for its rule under set-resources in "
+                     "profiles/slurm/config.yaml (the profile's default asks 2000 x the attempt "
+                     "number, so a retry asks for more)",
     "CANCELLED": "was cancelled (scancel, or preempted without requeue)",
     "NODE_FAIL": "lost its node: run again (failed nodes are excluded)",
     "BOOT_FAIL": "could not start on its node: run again",
@@ -57,6 +58,22 @@ def job_states(job_ids: list[str]) -> dict[str, str]:
     return states
 
 
+# What SLURM writes into a job's log when it kills the job for its memory: the accounting
+# plugin's OverMemoryKill ("exceeded memory limit (2200604672 > 2097152000), being killed"),
+# cgroup's OOM killer ("oom-kill event", "Detected 1 oom_kill event"). sacct then may say only
+# FAILED, or OUT_OF_MEMORY under cgroups.
+MEMORY_KILL = re.compile(r"exceeded memory limit|oom[-_ ]kill|out of memory", re.IGNORECASE)
+
+
+def memory_kill(log_path: str | Path) -> str | None:
+    """The line of a SLURM log that says the job was killed for its memory, or None."""
+    try:
+        text = Path(log_path).read_text(errors="replace")
+    except OSError:
+        return None
+    return next((line.strip() for line in text.splitlines() if MEMORY_KILL.search(line)), None)
+
+
 def failure_report(snakemake_logs) -> list[str]:
     """One line per submitted job that did not complete, naming its SLURM state. Takes the
     Snakemake log file(s) (onerror's `log` is a list of them)."""
@@ -67,7 +84,15 @@ def failure_report(snakemake_logs) -> list[str]:
         if Path(path).is_file():
             jobs.update(submitted_jobs(Path(path).read_text(errors="replace")))
     states = job_states(list(jobs))
-    return [f"dlrepro: SLURM job {job_id} {state}: {ADVICE.get(state, 'see its log')} "
-            f"(SLURM log: {jobs[job_id]})"
-            for job_id, state in states.items() if state not in ("COMPLETED", "RUNNING",
-                                                                 "PENDING", "COMPLETING")]
+    lines = []
+    for job_id, state in states.items():
+        if state in ("COMPLETED", "RUNNING", "PENDING", "COMPLETING"):
+            continue
+        killed = memory_kill(jobs[job_id]) if state != "OUT_OF_MEMORY" else None
+        if killed:      # sacct says FAILED, the log says why
+            lines.append(f"dlrepro: SLURM job {job_id} OUT_OF_MEMORY (state {state}; its log: "
+                         f"\"{killed}\"): {ADVICE['OUT_OF_MEMORY']} (SLURM log: {jobs[job_id]})")
+        else:
+            lines.append(f"dlrepro: SLURM job {job_id} {state}: {ADVICE.get(state, 'see its log')} "
+                         f"(SLURM log: {jobs[job_id]})")
+    return lines

@@ -106,6 +106,103 @@ def jobs_run_here(argv: list[str]) -> bool:
     return executor in (None, "local", "dryrun", "touch")
 
 
+def profile_settings(argv: list[str]) -> dict:
+    """The workflow profile's settings (--workflow-profile / --profile on the command line)."""
+    import yaml
+
+    for i, arg in enumerate(argv):
+        name, _, value = arg.partition("=")
+        if name in ("--workflow-profile", "--profile"):
+            value = value or (argv[i + 1] if i + 1 < len(argv) else "")
+            config = Path(value) / "config.yaml"
+            if config.is_file():
+                return yaml.safe_load(config.read_text()) or {}
+    return {}
+
+
+def _raw(resource):
+    """A resource's value as written (Snakemake keeps expressions such as '2000 * attempt' raw)."""
+    return getattr(resource, "raw", resource)
+
+
+def _first_attempt(value):
+    """A resource expression's value on the first attempt ('2000 * attempt' -> 2000)."""
+    if isinstance(value, str):
+        try:
+            return eval(value, {"__builtins__": {}}, {"attempt": 1})   # the profile's own text
+        except Exception:
+            return value
+    return value
+
+
+def pack_memory_notes(groups: list[str], default_resources, rule_resources) -> list[str]:
+    """A pack (a SLURM group) asks for its largest member's mem_mb: a rule that asks for less is
+    given more without a word. Say so, before anything is submitted."""
+    members: dict[str, list[str]] = {}
+    for entry in groups or []:
+        rule, _, group = str(entry).partition("=")
+        members.setdefault(group.strip(), []).append(rule.strip())
+    default = _first_attempt(_raw((default_resources or {}).get("mem_mb")))
+    notes = []
+    for group, rules in members.items():
+        asked = {rule: _first_attempt(_raw(rule_resources[rule]["mem_mb"])) if rule in rule_resources
+                 and "mem_mb" in rule_resources[rule] else default for rule in rules}
+        numbers = {rule: mem for rule, mem in asked.items() if isinstance(mem, (int, float))}
+        if len(set(numbers.values())) < 2:
+            continue
+        largest = max(numbers.values())
+        for rule, mem in sorted(numbers.items()):
+            if mem < largest:
+                notes.append(f"dlrepro: note: {rule} asks for mem_mb {mem:g}, but it is packed in "
+                             f"group {group}, whose SLURM job gets its largest member's request "
+                             f"({largest:g} MB) for every member. To give it exactly {mem:g} MB, put "
+                             f"it in a group of its own under `groups:` in profiles/slurm/config.yaml.")
+    return notes
+
+
+def _slurm_names(command: list[str]) -> set[str] | None:
+    """Names a SLURM command lists, or None when it is not there or does not answer."""
+    import shutil
+    import subprocess
+
+    if not shutil.which(command[0]):
+        return None
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    return {line.strip().rstrip("*") for line in out.stdout.splitlines() if line.strip()}
+
+
+def check_slurm_targets(default_resources, rule_resources) -> None:
+    """slurm_partition and slurm_account name a partition and an account of this cluster (asked
+    of sinfo and sacctmgr where they answer): otherwise sbatch refuses every job, and for a pack
+    Snakemake says only 'Error in group train_pack', retried."""
+    import getpass
+
+    checks = [("slurm_partition", ["sinfo", "-h", "-o", "%R"], "partition", "sinfo"),
+              ("slurm_account", ["sacctmgr", "-n", "-P", "show", "assoc", f"user={getpass.getuser()}",
+                                 "format=account"], "account of yours", "sacctmgr show assoc")]
+    for key, command, what, source in checks:
+        asked = {("default-resources", _raw((default_resources or {}).get(key)))}
+        asked |= {(f"set-resources: {rule}", _raw(resources.get(key)))
+                  for rule, resources in (rule_resources or {}).items() if key in resources}
+        asked = {(where, value) for where, value in asked if isinstance(value, str) and value.isidentifier()}
+        if not asked:
+            continue
+        known = _slurm_names(command)
+        if not known:
+            continue
+        for where, value in sorted(asked):
+            if value not in known:
+                raise ConfigError(
+                    f"{key} '{value}' ({where} in the workflow profile) is not a {what} on this "
+                    f"cluster ({source} lists: {', '.join(sorted(known))}). Set {key} to one of "
+                    "them in profiles/slurm/config.yaml (the keys marked EDIT).")
+
+
 def check_device(device: str) -> None:
     if device == "cuda":
         from dlrepro.train.seeding import resolve_device

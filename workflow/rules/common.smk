@@ -149,8 +149,10 @@ wildcard_constraints:
 
 
 def check_cluster_gpus():
-    """device: cuda on a cluster: every rule that claims a GPU slot must ask SLURM for a GPU, or
-    it fails on its node, on every retry (called by the Snakefile once every rule exists)."""
+    """Before anything is submitted to a cluster (called by the Snakefile once every rule exists):
+    device: cuda needs every rule that claims a GPU slot to ask SLURM for a GPU, or it fails on
+    its node, on every retry; the partition and account must exist (sbatch refuses the jobs
+    otherwise); and a rule packed with rules that ask for more memory is told so."""
     if not CHECKING or JOBS_RUN_HERE:
         return
     settings = workflow.resource_settings
@@ -158,8 +160,12 @@ def check_cluster_gpus():
         preflight.check_gpus_requested(
             config["device"], [rule.name for rule in workflow.rules if "gpu_slots" in rule.resources],
             settings.default_resources or {}, settings.overwrite_resources)
+        preflight.check_slurm_targets(settings.default_resources or {}, settings.overwrite_resources)
     except ConfigError as err:
         raise WorkflowError(f"dlrepro: {err}")
+    for note in preflight.pack_memory_notes(preflight.profile_settings(sys.argv[1:]).get("groups"),
+                                            settings.default_resources or {}, settings.overwrite_resources):
+        print(note, file=sys.stderr)
 
 
 def report_cluster_failures(snakemake_logs):

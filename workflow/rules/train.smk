@@ -36,7 +36,7 @@ for _experiment in SEEDS:
             priority: PRIORITY.get(_experiment, 0)
             resources:
                 gpu_slots=1 if config["device"] != "cpu" else 0,
-                runtime=lambda w, e=_experiment, p=_pack: train_runtime(e, p or w.variant),
+                runtime=lambda w, attempt, e=_experiment, p=_pack: train_runtime(e, p or w.variant) * attempt,
                 attempt=lambda w, attempt: attempt,
             conda:
                 ENVIRONMENT
