@@ -104,7 +104,8 @@ def step_costs(device, tiny: bool) -> list[dict]:
         seconds = timed(family_step(settings, device, batch), device, 2 if tiny else 5,
                         3 if tiny else 20)
         rows.append({"experiment": run.experiment, "family": settings["model"],
-                     "variant": run.variant, "batch": batch, "seconds_per_step": seconds})
+                     "variant": run.variant, "settings": run.settings, "batch": batch,
+                     "seconds_per_step": seconds})
     return rows
 
 

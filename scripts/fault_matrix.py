@@ -31,7 +31,7 @@ from typing import Callable
 from dlrepro.runfolder import CHECKPOINT, METRICS, RUNS_ROOT, run_dir
 
 REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_FILES = ("Snakefile", "workflow", "profiles", "config", "environment.yml")
+WORKFLOW_FILES = ("Snakefile", "workflow", "profiles", "config", "environment.yml", "benchmarks/results")
 SMOKE = ["--cores", "2", "--configfile", "config/smoke.yaml"]
 FMNIST = Path("/usr/share/datasets/fashion-mnist")
 KILL_RUN = run_dir("validation", "train_size=128__early_stopping=false", 0)

@@ -9,7 +9,8 @@ from dlrepro.config import expand_runs, validate
 REPO = Path(__file__).resolve().parents[1]
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 # What a scratch copy of the workflow needs (profiles/default must sit beside the Snakefile).
-WORKFLOW_FILES = ("Snakefile", "workflow", "profiles", "config", "environment.yml")
+# (benchmarks/results: the measured costs the planner reads, config key plan_costs)
+WORKFLOW_FILES = ("Snakefile", "workflow", "profiles", "config", "environment.yml", "benchmarks/results")
 
 
 @pytest.fixture(scope="session")

@@ -155,7 +155,6 @@ def test_the_report_puts_the_plan_beside_the_measured_training_time():
 
 
 def test_plan_json_for_a_dags_config_and_without_costs(tmp_path, monkeypatch):
-    from dlrepro import plan as plan_module
     from dlrepro.cli import main
 
     config = load_config([REPO / "config/config.yaml", REPO / "config/smoke.yaml"])
@@ -166,6 +165,27 @@ def test_plan_json_for_a_dags_config_and_without_costs(tmp_path, monkeypatch):
     assert set(written["experiments"]) == set(config["experiments"])
     dropout = written["experiments"]["dropout"]
     assert 0 < dropout["train_seconds"] < dropout["seconds"]   # evaluation is not training
-    monkeypatch.setattr(plan_module, "RESULTS", tmp_path / "no-costs-here")
+    config["plan_costs"]["cpu"] = str(tmp_path / "no-costs-here.json")
     main(["plan", "--config-json", json.dumps(config), "--device", "cpu", "--json", str(out)])
-    assert "no measured costs" in json.loads(out.read_text())["missing"]
+    assert "no-costs-here.json" in json.loads(out.read_text())["missing"]
+
+
+def test_the_cost_table_is_a_named_input_not_a_path_in_the_package(tmp_path, monkeypatch):
+    """A measurement whose rows carry their settings plans from any folder, without the
+    repository's config or benchmarks (as after `pip install .`); the config names the table."""
+    measured = json.loads((REPO / load_config([REPO / "config/config.yaml"])["plan_costs"]["cpu"]).read_text())
+    runs = {(r.experiment, r.variant): r for r in expand_runs(load_config([REPO / "config/config.yaml"]))}
+    rows = [{**row, "settings": runs[(row["experiment"], row["variant"])].settings}
+            if (row["experiment"], row["variant"]) in runs else row for row in measured["step_costs"]]
+    table = tmp_path / "elsewhere/costs.json"
+    table.parent.mkdir()
+    table.write_text(json.dumps({**measured, "step_costs": rows}))
+    monkeypatch.chdir(tmp_path)                        # no config/ or benchmarks/ here
+    config = load_config([REPO / "config/config.yaml"])
+    config["plan_costs"]["cpu"] = str(table)
+    from dlrepro.plan import training_jobs
+    with_table = training_jobs(config)
+    monkeypatch.chdir(REPO)
+    assert with_table == training_jobs(load_config([REPO / "config/config.yaml"]))
+    source = "\n".join(p.read_text() for p in (REPO / "src/dlrepro").rglob("*.py"))
+    assert "Path(__file__).resolve().parents[2]" not in source      # nothing outside the package

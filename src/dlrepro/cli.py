@@ -163,7 +163,7 @@ def _fetch_weights(args) -> None:
 def _plan(args) -> None:
     from dlrepro.config import load_config, validate
     from dlrepro.errors import ConfigError
-    from dlrepro.plan import Costs, format_plan, newest_costs, plan
+    from dlrepro.plan import Costs, costs_file, format_plan, plan
 
     if args.config_json:     # the resolved configuration of a DAG (the report's plan rule)
         config = validate(json.loads(args.config_json))
@@ -174,7 +174,7 @@ def _plan(args) -> None:
         import torch
         device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
-        costs_file = args.costs or newest_costs(device)
+        costs = Costs.load(args.costs or costs_file(config, device))
     except ConfigError as err:
         if not args.json:
             raise
@@ -186,7 +186,7 @@ def _plan(args) -> None:
 
     described = Path(f"{CORPUS}.json")
     words = {"corpus_words": json.loads(described.read_text())["total_tokens"]} if described.exists() else {}
-    result = plan(config, Costs.load(costs_file), **words)
+    result = plan(config, costs, **words)
     if args.json:
         from dlrepro.io import write_json
         write_json(args.json, {k: v for k, v in result.items() if k not in ("jobs", "packs")})
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config-json", help="a resolved configuration as JSON (instead of files)")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu",
                    help="whose measured costs (auto: cuda when visible here)")
-    p.add_argument("--costs", help="a gpu_check JSON (default: the newest for --device)")
+    p.add_argument("--costs", help="a gpu_check JSON (default: the config's plan_costs for --device)")
     p.add_argument("--cores", type=int, default=2, help="training jobs at a time")
     p.add_argument("--json", help="write the plan as JSON here (for the report) instead of a table")
     p.set_defaults(func=_plan)

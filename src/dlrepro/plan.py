@@ -49,14 +49,26 @@ class Costs:
     def load(cls, path: str | Path) -> "Costs":
         from dlrepro.config import expand_runs, load_config
 
-        data = json.loads(Path(path).read_text())
-        runs = {(r.experiment, r.variant): r for r in expand_runs(
-            load_config([Path(__file__).resolve().parents[2] / "config/config.yaml"]))}
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as err:
+            from dlrepro.errors import ConfigError
+            raise ConfigError(f"cost table '{path}' (config key 'plan_costs') cannot be read ({err}): "
+                              "point plan_costs at a file of benchmarks/gpu_check.py") from err
+        rows = data.get("step_costs", [])
+        defaults = [p / "config/config.yaml" for p in (path.resolve().parent.parent.parent, Path.cwd())]
+        default = next((p for p in defaults if p.is_file()), None)
+        if default and any("settings" not in row for row in rows):
+            # an older measurement names its variants only: their settings are those of the
+            # default config of its workflow (<workflow>/benchmarks/results/<file>, else this one)
+            runs = {(r.experiment, r.variant): r for r in expand_runs(load_config([default]))}
+            rows = [{**row, "settings": runs[(row["experiment"], row["variant"])].settings}
+                    if (row["experiment"], row["variant"]) in runs else row for row in rows]
         by_shape, by_family = {}, {}
-        for row in data.get("step_costs", []):
-            run = runs.get((row["experiment"], row["variant"]))
-            if run is not None:
-                by_shape[shape_key(run.settings) + str(row["batch"])] = row["seconds_per_step"]
+        for row in rows:
+            if "settings" in row:
+                by_shape[shape_key(row["settings"]) + str(row["batch"])] = row["seconds_per_step"]
             by_family.setdefault(row["family"], []).append((row["batch"], row["seconds_per_step"]))
         return cls(str(path), data.get("device_name", data.get("device", "?")), by_shape,
                    by_family, data, data.get("startup_seconds", STARTUP_SECONDS))
@@ -116,29 +128,16 @@ def run_cost(run: Run, config: dict, costs: Costs, corpus_words: int) -> RunCost
     return RunCost(run, steps, steps * per_step + evaluation, measured, steps * per_step)
 
 
-RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
-
-
-def newest_costs(device: str) -> Path:
-    """The newest measured costs (a gpu_check JSON with step costs) of that kind of device in
-    benchmarks/results; the date in the file name orders them."""
-    from dlrepro.errors import ConfigError
-
-    pattern = "nvidia" if device == "cuda" else "cpu"
-    found = sorted(f for f in RESULTS.glob(f"gpu_check_*{pattern}*.json")
-                   if json.loads(f.read_text()).get("step_costs"))
-    if not found:
-        raise ConfigError(f"no measured costs for --device {device} in {RESULTS}: run `python "
-                          "benchmarks/gpu_check.py --device cpu --sections step_costs,word2vec "
-                          "--word2vec-batches default --word2vec-epochs 1`")
-    return found[-1]
+def costs_file(config: dict, device: str) -> Path:
+    """The cost table the configuration names for that kind of device (config key plan_costs)."""
+    return Path(config["plan_costs"]["cuda" if device == "cuda" else "cpu"])
 
 
 def training_jobs(config: dict) -> dict[tuple[str, str], dict]:
     """The DAG's training jobs of a configuration, from the costs of its device (device auto:
     the CPU's, the slower and so the safer estimate): (experiment, job) -> {"variants": [...],
     "seconds": planned}. A job is one variant, or an experiment's pack of short variants."""
-    costs = Costs.load(newest_costs("cuda" if config["device"] == "cuda" else "cpu"))
+    costs = Costs.load(costs_file(config, config["device"]))
     result = plan(config, costs)
     return {key: {"variants": result["packs"][key], "seconds": seconds}
             for key, seconds in result["jobs"].items()}
