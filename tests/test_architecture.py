@@ -71,3 +71,14 @@ def test_see_also_names_known_experiments():
     ids = {e.id for e in EXPERIMENTS}
     for experiment in EXPERIMENTS:
         assert set(experiment.see_also) <= ids - {experiment.id}, experiment.id
+
+
+def test_a_bad_family_declaration_is_refused_even_under_python_O():
+    code = ("from dlrepro.families import Family\n"
+            "try:\n    Family(name='x', kind='bogus', data=None, settings={})\n"
+            "except ValueError as err:\n    print('refused:', err)\n")
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True)
+    assert "refused: family x: kind must be one of" in out.stdout, out.stdout + out.stderr

@@ -1,5 +1,7 @@
 """Word2vec: the Huffman tree, the output layers' gradients, sampling, determinism, evaluation,
 the corpus builder."""
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -302,3 +304,27 @@ def test_a_job_reads_the_corpus_once_and_each_seed_matches_its_run_alone(tmp_pat
     corpus.write_text("alpha beta gamma\n" * 50)      # same path, new contents: read again
     family.train([spec(0)], [RunFolder(tmp_path / "c0")], inputs, progress=False)
     assert json.loads((tmp_path / "c0/metrics.json").read_text())["vocabulary"] == 3
+
+
+def test_our_word2vec_shows_its_progress_in_words_and_stays_quiet_when_asked(tmp_path, capsys):
+    """The DAG's longest job shows a progress bar (words trained, the run's name); --quiet
+    (progress=False) shows none, and the numbers are the same either way."""
+    from dlrepro.data import Inputs
+    from dlrepro.families import get
+    from dlrepro.runfolder import RunFolder
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in synthetic_sentences(400)) + "\n")
+    settings = {"model": "word2vec", "implementation": "ours", "architecture": "cbow",
+                "output": "negative", "dim": 8, "window": 2, "min_count": 1, "sample": 0.0,
+                "negative": 3, "alpha": 0.05, "min_alpha": 0.0001, "epochs": 2,
+                "batch_words": 64, "row_cap": 0, "softmax_words": None}
+    spec = {"experiment": "word2vec", "variant": "v", "seed": 0, "axes": {},
+            "settings": settings, "device": "cpu", "threads": 1}
+    family, inputs = get("word2vec"), Inputs(corpus=corpus)
+    family.train([spec], [RunFolder(tmp_path / "shown")], inputs, progress=True)
+    shown = capsys.readouterr().err
+    assert "word2vec/v/seed0" in shown and re.search(r"\d+(\.\d+)?k?word", shown), shown[-500:]
+    family.train([spec], [RunFolder(tmp_path / "quiet")], inputs, progress=False)
+    assert "word2vec/v/seed0" not in capsys.readouterr().err
+    assert (tmp_path / "shown/metrics.json").read_bytes() == (tmp_path / "quiet/metrics.json").read_bytes()

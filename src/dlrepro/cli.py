@@ -124,15 +124,13 @@ def _prepare_data(args) -> None:
 
 
 def _manifest(args) -> None:
-    import hashlib
-
-    from dlrepro.io import write_json
+    from dlrepro.io import sha256, write_json
 
     files = list(args.files)
     if args.torch_home:  # the LPIPS weights, when present (listed as missing otherwise)
         from dlrepro.metrics.perceptual import weights_path
         files.append(str(weights_path(args.torch_home)))
-    write_json(args.out, {path: {"sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+    write_json(args.out, {path: {"sha256": sha256(path),
                                  "bytes": Path(path).stat().st_size} if Path(path).exists()
                           else {"missing": True} for path in files})
 

@@ -60,9 +60,12 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         raise
 
 
-def file_sha256(path: str | Path) -> str:
-    """The SHA-256 (hex) of a file's bytes, read in chunks."""
-    with open(path, "rb") as handle:
+def sha256(content: bytes | str | Path) -> str:
+    """The SHA-256 (hex) of bytes in memory, or of a file's bytes (read in chunks): the one
+    checksum of the project (data files, wheels, weights, run files)."""
+    if isinstance(content, (bytes, bytearray, memoryview)):
+        return hashlib.sha256(content).hexdigest()
+    with open(content, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
@@ -101,4 +104,4 @@ def atomic_torch_save(obj, path: str | Path) -> None:
 
 def stable_hash(obj) -> str:
     """16 hex digits of the SHA-256 of obj's canonical JSON: a spec's identity."""
-    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+    return sha256(json.dumps(obj, sort_keys=True).encode())[:16]

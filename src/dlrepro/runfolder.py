@@ -19,15 +19,13 @@ report all go through this module; nobody else spells out a path.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from dlrepro.errors import DataError
-from dlrepro.io import (atomic_torch_save, atomic_write_text, file_sha256, read_json, stable_hash,
-                        write_json)
+from dlrepro.io import atomic_torch_save, atomic_write_text, read_json, sha256, stable_hash, write_json
 
 RUNS_ROOT = "results/runs"
 SCORES_ROOT = "results/scores"
@@ -121,7 +119,7 @@ class RunFolder:
         for name, expected in manifest.items():
             path = self.path / name
             if (not path.is_file() or path.stat().st_size != expected["bytes"]
-                    or file_sha256(path) != expected["sha256"]):
+                    or sha256(path) != expected["sha256"]):
                 damaged.append(name)
         return damaged
 
@@ -195,7 +193,7 @@ class RunFolder:
             "versions": versions(), "git_commit": git_commit(Path(__file__).parent),
             "device": device, "timings": timings or {},
             FILES: {name: {"bytes": (self.path / name).stat().st_size,
-                           "sha256": file_sha256(self.path / name)} for name in written}})
+                           "sha256": sha256(self.path / name)} for name in written}})
         # Last, because Snakemake takes metrics.json as the sign that the run is complete; it
         # holds only deterministic numbers (timings live in run.json) so reruns compare bytewise.
         write_json(self.metrics_file, metrics)
@@ -260,7 +258,7 @@ def _share(obj, store: Path, done: dict | None = None):
 
 def _digest(levels) -> str:
     shape = "x".join(map(str, levels.shape))
-    return hashlib.sha256(shape.encode() + levels.contiguous().numpy().tobytes()).hexdigest()[:32]
+    return sha256(shape.encode() + levels.contiguous().numpy().tobytes())[:32]
 
 
 def _store_levels(levels, store: Path) -> str:

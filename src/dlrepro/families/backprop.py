@@ -64,7 +64,7 @@ def finite_difference_gradients(w: dict, eps: float = 1e-6) -> dict:
     return {k: (error_at(k, eps) - error_at(k, -eps)) / (2 * eps) for k in WEIGHT_NAMES}
 
 
-def run(spec: dict, folder, inputs=None) -> dict:
+def run(spec: dict, folder, inputs=None, progress: bool = False) -> dict:
     tic = time.perf_counter()
     hand, auto, numeric = (hand_gradients(WEIGHTS), autograd_gradients(WEIGHTS),
                            finite_difference_gradients(WEIGHTS))

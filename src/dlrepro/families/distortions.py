@@ -47,7 +47,7 @@ def set_name(kind: str, strength) -> str:
     return f"{kind}={strength}"
 
 
-def run(spec: dict, folder, inputs) -> dict:
+def run(spec: dict, folder, inputs, progress: bool = False) -> dict:
     tic = time.perf_counter()
     cache = inputs.fashion_mnist()
     seed, experiment = spec["seed"], spec["experiment"]

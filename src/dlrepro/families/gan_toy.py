@@ -221,7 +221,7 @@ def study_ring(settings, generator, loss: str):
     return metrics, history, {}
 
 
-def run(spec: dict, folder, inputs=None) -> dict:
+def run(spec: dict, folder, inputs=None, progress: bool = False) -> dict:
     settings, study = spec["settings"], spec["settings"]["study"]
     enable_determinism()
     torch.set_num_threads(spec.get("threads", 1))

@@ -58,7 +58,7 @@ def descend(f, start, settings, tolerance: float, f_star: float):
     return rows, reached
 
 
-def run(spec: dict, folder, inputs=None) -> dict:
+def run(spec: dict, folder, inputs=None, progress: bool = False) -> dict:
     settings = spec["settings"]
     tic = time.perf_counter()
     f = surface_fn(settings["surface"])

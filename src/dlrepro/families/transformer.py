@@ -404,7 +404,7 @@ def attention_figure(weights: dict, keys: list[str], queries: list[str]) -> dict
                           "maps": {name: w[0] for name, w in weights.items()}}}
 
 
-def run(spec: dict, folder, inputs=None) -> dict:
+def run(spec: dict, folder, inputs=None, progress: bool = False) -> dict:
     s = spec["settings"]
     enable_determinism()
     torch.set_num_threads(spec.get("threads", 1))

@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import heapq
 import math
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -369,12 +370,18 @@ def _corpus_encoded(path: str, mtime_ns: int, size: int, min_count: int):
     return _encode(_corpus(path, mtime_ns, size), min_count)
 
 
-def _train_ours(settings, sentences, seed, device, encoded=None):
+def _train_ours(settings, sentences, seed, device, encoded=None, progress: str = ""):
+    """`progress`: the bar's label (stderr), or "" for none."""
+    from tqdm import tqdm
+
     vocab, ids, sentence_ids = encoded or _encode(sentences, settings["min_count"])
     if settings["output"] == "softmax" and settings["softmax_words"]:
         ids, sentence_ids = ids[:settings["softmax_words"]], sentence_ids[:settings["softmax_words"]]
     model = Word2Vec(vocab, {**settings, "seed": seed}, device=device)
-    history = model.train(ids, sentence_ids)
+    # words after subsampling, so the bar ends short of its total: it counts what is trained
+    with tqdm(total=settings["epochs"] * len(ids), unit="word", unit_scale=True, ascii=True,
+              file=sys.stderr, desc=progress, disable=not progress, mininterval=1) as bar:
+        history = model.train(ids, sentence_ids, progress=bar.update)
     return vocab.words, model.vectors(), history, len(ids)
 
 
@@ -422,7 +429,7 @@ def _train_gensim(settings, sentences, seed, schedule: str = "words"):
     return list(model.wv.index_to_key), model.wv.vectors, log.rows, words
 
 
-def run(spec: dict, folder, inputs) -> dict:
+def run(spec: dict, folder, inputs, progress: bool = False) -> dict:
     from gensim.models import KeyedVectors
 
     enable_determinism()
@@ -439,7 +446,8 @@ def run(spec: dict, folder, inputs) -> dict:
         torch.set_num_threads(spec.get("threads", 1))
         torch_device = resolve_device(spec["device"])
         words, vectors, history, corpus_words = _train_ours(
-            settings, sentences, seed, torch_device, _corpus_encoded(*corpus, settings["min_count"]))
+            settings, sentences, seed, torch_device, _corpus_encoded(*corpus, settings["min_count"]),
+            progress=f"{experiment}/{spec['variant']}/seed{spec['seed']}" if progress else "")
         device = device_description(torch_device)
     train_seconds = sum(row["epoch_time"] for row in history)
     kv = KeyedVectors(vectors.shape[1])

@@ -19,7 +19,6 @@ Any other file, or a damaged one, is refused with its name and the command that 
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import pickle
 import subprocess
@@ -34,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from dlrepro.io import sha256
 import torch.nn.functional as F
 
 ALEXNET_FILE = "alexnet-owt-7be5be79.pth"   # torchvision names files by their SHA-256 prefix
@@ -83,10 +84,6 @@ def weights_path(torch_home: str | Path) -> Path:
     """The backbone file LPIPS uses: torchvision's when present, else the converted one."""
     official = torchvision_path(torch_home)
     return official if official.exists() else converted_path(torch_home)
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _rebuild_hint(torch_home) -> str:
