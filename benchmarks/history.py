@@ -110,9 +110,34 @@ def experiment_verdicts(folder: Path) -> dict[str, str]:
     return found[-1]["figures"]["experiments"] if found else {}
 
 
+PROFILES = {"config.yaml": "laptop CPU, the default of `make` / `snakemake`",
+            "full.yaml": "paper scale: full data, 5 seeds, long training (GPU box or SLURM)",
+            "smoke.yaml": "tests: tiny subsets, 1 epoch"}
+
+
+def _runs(profile: str) -> list:
+    from dlrepro.config import expand_runs, load_config
+
+    files = [REPO / "config/config.yaml"] + ([REPO / "config" / profile] if profile != "config.yaml" else [])
+    return expand_runs(load_config(files))
+
+
+def default_runs(folder: Path) -> str:
+    runs = _runs("config.yaml")
+    return (f"The default profile has {len(runs)} runs in {len({r.experiment for r in runs})} experiments "
+            "(`dlrepro validate-config config/config.yaml` counts them).\n")
+
+
+def run_counts(folder: Path) -> str:
+    table = ["| file | for | runs |", "|---|---|---|"]
+    for profile, purpose in PROFILES.items():
+        table.append(f"| `{profile}` | {purpose} | {len(_runs(profile))} |")
+    return "\n".join(table) + "\n"
+
+
 BLOCKS = {"quickstart-time": quickstart_time, "latest-make": latest_make, "history": history,
-          "benchmarks": benchmarks}
-FILES = ["README.md", "docs/performance.md"]
+          "benchmarks": benchmarks, "default-runs": default_runs, "run-counts": run_counts}
+FILES = ["README.md", "docs/performance.md", "config/README.md"]
 
 
 def regenerate(text: str, folder: Path) -> str:

@@ -24,6 +24,7 @@ def dropout_plan(tmp_path, epochs):
                                                    "grid": {"dropout": [0.0, 0.5]}}}})
     default = {(r.experiment, r.variant): r for r in expand_runs(load_config([REPO / "config/config.yaml"]))}
     row = lambda variant, seconds: {"experiment": "dropout", "family": "mlp", "variant": variant,  # noqa: E731
+                                    "settings": default[("dropout", variant)].settings,
                                     "batch": 64, "seconds_per_step": seconds}
     assert ("dropout", "dropout=0.0") in default     # the measured variants are the default's
     costs = costs_file(tmp_path, [row("dropout=0.0", 0.002), row("dropout=0.5", 0.003)])
@@ -96,16 +97,14 @@ def test_missing_family_is_a_named_error(tmp_path):
 
 
 def test_the_committed_gpu_check_plans_both_profiles():
-    [measured] = [p for p in (REPO / "benchmarks/results").glob("gpu_check_nvidia*.json")
-                  if json.loads(p.read_text()).get("step_costs")]
-    costs = Costs.load(measured)
+    costs = Costs.load(REPO / load_config([REPO / "config/config.yaml"])["plan_costs"]["cuda"])
     from dlrepro.config import expand_runs
 
     default_config = load_config([REPO / "config/config.yaml"])
     full_config = load_config([REPO / "config/config.yaml", REPO / "config/full.yaml"])
     default, full = plan(default_config, costs), plan(full_config, costs)
-    assert default["total"]["runs"] == len(expand_runs(default_config)) == 610
-    assert full["total"]["runs"] == len(expand_runs(full_config)) == 1021
+    assert default["total"]["runs"] == len(expand_runs(default_config))
+    assert full["total"]["runs"] == len(expand_runs(full_config))
     assert full["total"]["steps"] > default["total"]["steps"] and full["total"]["seconds"] > 0
 
 

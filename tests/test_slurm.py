@@ -404,7 +404,7 @@ def test_the_profiles_one_rule_gpu_example_builds_its_dag(tmp_path):
     profile = root / "profiles/slurm/config.yaml"
     lines = profile.read_text().splitlines()
     marked = [i for i, line in enumerate(lines) if re.search(r"#.*# GPU-RULE", line)]
-    assert len(marked) == 3, "the profile's GPU example changed: update this test"
+    assert len(marked) == 4, "the profile's GPU example changed: update this test"
     for i in marked:
         lines[i] = lines[i].replace("# ", "", 1)
     profile.write_text("\n".join(lines) + "\n")

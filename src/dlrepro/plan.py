@@ -47,8 +47,8 @@ class Costs:
 
     @classmethod
     def load(cls, path: str | Path) -> "Costs":
-        from dlrepro.config import expand_runs, load_config
-
+        """A gpu_check JSON: each step_costs row that carries its settings is that shape's cost;
+        every row counts for its family (a shape not measured takes its family's nearest batch)."""
         path = Path(path)
         try:
             data = json.loads(path.read_text())
@@ -57,14 +57,6 @@ class Costs:
             raise ConfigError(f"cost table '{path}' (config key 'plan_costs') cannot be read ({err}): "
                               "point plan_costs at a file of benchmarks/gpu_check.py") from err
         rows = data.get("step_costs", [])
-        defaults = [p / "config/config.yaml" for p in (path.resolve().parent.parent.parent, Path.cwd())]
-        default = next((p for p in defaults if p.is_file()), None)
-        if default and any("settings" not in row for row in rows):
-            # an older measurement names its variants only: their settings are those of the
-            # default config of its workflow (<workflow>/benchmarks/results/<file>, else this one)
-            runs = {(r.experiment, r.variant): r for r in expand_runs(load_config([default]))}
-            rows = [{**row, "settings": runs[(row["experiment"], row["variant"])].settings}
-                    if (row["experiment"], row["variant"]) in runs else row for row in rows]
         by_shape, by_family = {}, {}
         for row in rows:
             if "settings" in row:

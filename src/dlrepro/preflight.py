@@ -135,13 +135,21 @@ def _first_attempt(value):
     return value
 
 
-def pack_memory_notes(groups: list[str], default_resources, rule_resources) -> list[str]:
+def rule_groups(rule_group: dict[str, str], profile_groups: list[str] | None) -> dict[str, str]:
+    """rule -> group: the rules' own `group:`, overridden by the profile's `groups:` entries."""
+    groups = dict(rule_group)
+    for entry in profile_groups or []:
+        rule, _, group = str(entry).partition("=")
+        groups[rule.strip()] = group.strip()
+    return groups
+
+
+def pack_memory_notes(groups: dict[str, str], default_resources, rule_resources) -> list[str]:
     """A pack (a SLURM group) asks for its largest member's mem_mb: a rule that asks for less is
     given more without a word. Say so, before anything is submitted."""
     members: dict[str, list[str]] = {}
-    for entry in groups or []:
-        rule, _, group = str(entry).partition("=")
-        members.setdefault(group.strip(), []).append(rule.strip())
+    for rule, group in groups.items():
+        members.setdefault(group, []).append(rule)
     default = _first_attempt(_raw((default_resources or {}).get("mem_mb")))
     notes = []
     for group, rules in members.items():

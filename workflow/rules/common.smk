@@ -110,6 +110,9 @@ if CHECKING and sum(_PLANNED.values()) > 60 * config["plan_warn_minutes"]:
           "plan_warn_minutes.", file=sys.stderr)
 # Snakemake prefers higher priorities: the experiment with the longest job gets the highest.
 PRIORITY = {e: rank for rank, e in enumerate(sorted(_LONGEST, key=_LONGEST.get), start=1)}
+# Training jobs are packed into SLURM allocations as group train_pack (profiles/slurm sizes the
+# packs); where jobs run on this machine they are not grouped.
+TRAIN_GROUP = None if JOBS_RUN_HERE else "train_pack"
 # Machines differ by ~3x in speed, and a job killed at its time limit loses its epoch.
 RUNTIME_SAFETY, RUNTIME_MIN_MINUTES = 3.0, 10
 
@@ -163,8 +166,10 @@ def check_cluster_gpus():
         preflight.check_slurm_targets(settings.default_resources or {}, settings.overwrite_resources)
     except ConfigError as err:
         raise WorkflowError(f"dlrepro: {err}")
-    for note in preflight.pack_memory_notes(preflight.profile_settings(sys.argv[1:]).get("groups"),
-                                            settings.default_resources or {}, settings.overwrite_resources):
+    groups = preflight.rule_groups({rule.name: rule.group for rule in workflow.rules if rule.group},
+                                   preflight.profile_settings(sys.argv[1:]).get("groups"))
+    for note in preflight.pack_memory_notes(groups, settings.default_resources or {},
+                                            settings.overwrite_resources):
         print(note, file=sys.stderr)
 
 

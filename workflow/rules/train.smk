@@ -34,6 +34,10 @@ for _experiment in SEEDS:
                 train_log(_experiment, _pack or "{variant}"),
             threads: config["threads_per_run"]
             priority: PRIORITY.get(_experiment, 0)
+            # On a cluster, training jobs share SLURM allocations (profiles/slurm: group-components);
+            # where jobs run here, no group (a local group job would run its members in series).
+            group:
+                TRAIN_GROUP
             resources:
                 gpu_slots=1 if config["device"] != "cpu" else 0,
                 runtime=lambda w, attempt, e=_experiment, p=_pack: train_runtime(e, p or w.variant) * attempt,
