@@ -371,7 +371,7 @@ def test_a_packed_rule_asking_for_less_memory_is_told(tmp_path):
                           "-n"], cwd=root, env=tool_env(), capture_output=True, text=True, timeout=600)
     assert dry.returncode == 0, dry.stderr[-3000:]
     assert ("train_landscape asks for mem_mb 100, but it is packed in group train_pack, whose SLURM "
-            "job gets its largest member's request (2000 MB)") in dry.stderr
+            "job gets its largest member's request (4000 MB)") in dry.stderr
 
 
 def readme_commands() -> list[str]:

@@ -97,13 +97,28 @@ def test_variants_share_the_split_and_seeds_do_not(fmnist_cache, split_seed_diff
     assert torch.equal(a["test"].x, b["test"].x)  # the test set never moves
 
 
-def test_determinism_switch_is_on_after_setup():
-    import torch
+def test_a_run_in_a_fresh_process_repeats_to_the_byte(fmnist_cache, tmp_path):
+    """What the determinism switch is for: `dlrepro train` in two fresh interpreters (no state
+    shared with this one) gives the same metrics.json bytes and the same curves, dropout masks
+    and data order included; and the engine turned deterministic algorithms on."""
+    import json
+    import subprocess
+    import sys
 
-    from dlrepro.train.seeding import enable_determinism
+    from tests.conftest import history_without_wall_time, tool_env
 
-    enable_determinism()
-    assert torch.are_deterministic_algorithms_enabled()
+    spec = tiny_spec(dropout=0.5)
+    probe = ("import sys, torch; from dlrepro.cli import main; code = main(sys.argv[1:]); "
+             "print('deterministic', torch.are_deterministic_algorithms_enabled()); sys.exit(code)")
+    for name in ("a", "b"):
+        out = subprocess.run([sys.executable, "-c", probe, "train", "--spec", json.dumps([spec]),
+                              "--out", str(tmp_path / name), "--data", str(fmnist_cache), "--quiet"],
+                             capture_output=True, text=True, env=tool_env())
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert "deterministic True" in out.stdout
+    assert (tmp_path / "a/metrics.json").read_bytes() == (tmp_path / "b/metrics.json").read_bytes()
+    assert history_without_wall_time(tmp_path / "a/history.csv").equals(
+        history_without_wall_time(tmp_path / "b/history.csv"))
 
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")

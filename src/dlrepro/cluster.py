@@ -17,7 +17,7 @@ ADVICE = {
     "TIMEOUT": "ran past its time limit: raise `runtime` (minutes) for its rule under "
                "set-resources in profiles/slurm/config.yaml, or pack fewer jobs (group-components)",
     "OUT_OF_MEMORY": "ran out of memory: raise `mem_mb` (MB) for its rule under set-resources in "
-                     "profiles/slurm/config.yaml (the profile's default asks 2000 x the attempt "
+                     "profiles/slurm/config.yaml (the profile's default asks 4000 x the attempt "
                      "number, so a retry asks for more)",
     "CANCELLED": "was cancelled (scancel, or preempted without requeue)",
     "NODE_FAIL": "lost its node: run again (failed nodes are excluded)",

@@ -21,7 +21,10 @@ EXPERIMENT = Experiment(
                   metric_b="psnr/noise=0.1", expect="less"),
             Check("LPIPS rates the 1-px shift as closer to the original than the noise σ = 0.1",
                   "lpips/shift=1", {}, metric_b="lpips/noise=0.1", expect="less")],
-    plots=[Plot("distortion_curves"), Plot("lpips_sizes")],
+    plots=[Plot("distortion_curves", {"labels": {"noise": "noise σ", "blur": "blur σ (px)",
+                                                 "shift": "shift (px)", "jpeg": "JPEG quality"},
+                                      "reversed_axes": ("jpeg",)}),   # lower quality = stronger
+           Plot("lpips_sizes")],
     table_metrics=["psnr_vs_skimage_max_abs_diff", "ssim_vs_skimage_max_abs_diff", "psnr/shift=1",
                    "psnr/noise=0.1", "lpips/shift=1", "lpips/noise=0.1", "lpips@32/shift=1",
                    "lpips@32/noise=0.1"],

@@ -11,7 +11,7 @@ from torch import nn
 
 from dlrepro.families import Family
 from dlrepro.families.settings import DENSITY
-from dlrepro.train.density import cost_model, independent_nll
+from dlrepro.train.density import as_images, cost_model, independent_nll
 
 
 class IndependentBernoulli(nn.Module):
@@ -29,7 +29,7 @@ class IndependentBernoulli(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         u = torch.rand(n, len(self.logits), generator=generator).to(self.logits.device)
-        return (u < torch.sigmoid(self.logits)).float().reshape(n, 1, 28, 28)
+        return as_images((u < torch.sigmoid(self.logits)).float())
 
 
 FAMILY = Family(

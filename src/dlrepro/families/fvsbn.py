@@ -13,7 +13,7 @@ from torch import nn
 
 from dlrepro.families import Family
 from dlrepro.families.settings import DENSITY
-from dlrepro.train.density import cost_model
+from dlrepro.train.density import as_images, cost_model
 
 ORDER_SEED = 1998        # the "random" order: one fixed permutation for every run
 
@@ -58,7 +58,7 @@ class FVSBN(nn.Module):
             x[:, i] = (u[:, i] < torch.sigmoid(x @ w[i] + self.bias[i])).float()
         image = torch.empty_like(x)
         image[:, self.order] = x
-        return image.reshape(n, 1, 28, 28)
+        return as_images(image)
 
 
 FAMILY = Family(

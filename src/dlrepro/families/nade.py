@@ -16,7 +16,7 @@ from torch import nn
 from dlrepro.families import Family
 from dlrepro.families.fvsbn import pixel_order
 from dlrepro.families.settings import DENSITY
-from dlrepro.train.density import cost_model
+from dlrepro.train.density import as_images, cost_model
 
 
 class NADE(nn.Module):
@@ -54,7 +54,7 @@ class NADE(nn.Module):
             a += x[:, i:i + 1] * self.W[:, i]
         image = torch.empty_like(x)
         image[:, self.order] = x
-        return image.reshape(n, 1, 28, 28)
+        return as_images(image)
 
 
 FAMILY = Family(

@@ -288,9 +288,12 @@ def latent_scatter(codes, labels, background=None) -> bytes:
     return _png(fig)
 
 
-def distortion_curves(image_scores: pd.DataFrame) -> bytes:
+def distortion_curves(image_scores: pd.DataFrame, labels: dict | None = None,
+                      reversed_axes: tuple = ()) -> bytes:
     """PSNR, SSIM and LPIPS against distortion strength, one row per distortion (mean over seeds,
-    band = 95% CI); below, PSNR against LPIPS for every set: where the metrics disagree."""
+    band = 95% CI); below, PSNR against LPIPS for every set: where the metrics disagree. The
+    experiment names each distortion's axis (`labels`) and those whose strength falls as the
+    parameter rises (`reversed_axes`)."""
     frame = image_scores[image_scores["kind"] == "pairs"].copy()
     parts = frame["set"].str.split("=", n=1, expand=True)
     frame["distortion"], frame["strength"] = parts[0], parts[1].astype(float)
@@ -300,7 +303,7 @@ def distortion_curves(image_scores: pd.DataFrame) -> bytes:
     fig = plt.figure(figsize=(3.2 * len(metrics), 2.3 * len(kinds) + 3.6 * scatter))
     grid = fig.add_gridspec(len(kinds) + scatter, len(metrics),
                             height_ratios=[1] * len(kinds) + [1.6] * scatter)
-    labels = {"noise": "noise σ", "blur": "blur σ (px)", "shift": "shift (px)", "jpeg": "JPEG quality"}
+    labels = labels or {}
     colors = dict(zip(kinds, _colors(len(kinds))))
     for r, kind in enumerate(kinds):
         subset = frame[frame["distortion"] == kind]
@@ -311,7 +314,7 @@ def distortion_curves(image_scores: pd.DataFrame) -> bytes:
             ax.plot(x, [st["mean"] for _, st in rows], "o-", color=colors[kind])
             ax.fill_between(x, [st["ci_low"] for _, st in rows], [st["ci_high"] for _, st in rows],
                             color=colors[kind], alpha=0.2, lw=0)
-            if kind == "jpeg":
+            if kind in reversed_axes:
                 ax.invert_xaxis()  # stronger distortion to the right, as for the others
             ax.set_xlabel(labels.get(kind, kind), fontsize=8)
             ax.set_ylabel(f"{metric} ({'lower' if metric == 'lpips' else 'higher'} = closer)",
@@ -364,22 +367,22 @@ def lpips_sizes(image_scores: pd.DataFrame) -> bytes | None:
     return _png(fig)
 
 
-def quality_vs_time(runs: pd.DataFrame, quality: str = "ws353_spearman",
-                    speed: str = "words_per_second") -> bytes:
-    """Each variant's quality against its training speed (mean ± 95% CI over seeds)."""
+def quality_vs_time(runs: pd.DataFrame, quality: str, speed: str, reference: str = "") -> bytes:
+    """Each variant's quality against its training speed (mean ± 95% CI over seeds); variants
+    whose name holds `reference` (an axis value, 'axis=value') are drawn as squares."""
     variants = list(dict.fromkeys(runs["variant"]))
     fig, ax = plt.subplots(figsize=(7.5, 4.6))
     for color, variant in zip(_colors(len(variants)), variants):
         group = runs[runs["variant"] == variant]
         q, v = mean_ci(group[quality]), mean_ci(group[speed])
-        marker = "s" if "implementation=gensim" in variant else "o"
+        marker = "s" if reference and reference in variant else "o"
         ax.errorbar(v["mean"], q["mean"], xerr=[[v["mean"] - v["ci_low"]], [v["ci_high"] - v["mean"]]]
                     if np.isfinite(v["ci_low"]) else None,
                     yerr=[[q["mean"] - q["ci_low"]], [q["ci_high"] - q["mean"]]]
                     if np.isfinite(q["ci_low"]) else None,
-                    fmt=marker, color=color, label=variant.replace("implementation=", ""), capsize=3)
+                    fmt=marker, color=color, label=variant, capsize=3)
     ax.set_xscale("log")
-    ax.set_xlabel(f"{speed.replace('_', ' ')} (log scale; squares = gensim)")
+    ax.set_xlabel(f"{speed.replace('_', ' ')} (log scale{f'; squares = {reference}' if reference else ''})")
     ax.set_ylabel(quality)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))

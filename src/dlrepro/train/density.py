@@ -36,6 +36,12 @@ def independent_logits(train: torch.Tensor) -> torch.Tensor:
     return torch.logit(p)
 
 
+def as_images(pixels: torch.Tensor) -> torch.Tensor:
+    """(n, side²) pixel rows -> (n, 1, side, side) images (28 x 28 for MNIST)."""
+    side = math.isqrt(pixels.shape[1])
+    return pixels.reshape(len(pixels), 1, side, side)
+
+
 def independent_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     """Per-image −log p(x) under independent pixels with these logits (the bernoulli family's
     likelihood, and the background model of the likelihood ratio)."""
