@@ -113,6 +113,7 @@ PRIORITY = {e: rank for rank, e in enumerate(sorted(_LONGEST, key=_LONGEST.get),
 # Training jobs are packed into SLURM allocations as group train_pack (profiles/slurm sizes the
 # packs); where jobs run on this machine they are not grouped.
 TRAIN_GROUP = None if JOBS_RUN_HERE else "train_pack"
+TRAINING_RULES = []    # filled by train.smk
 # Machines differ by ~3x in speed, and a job killed at its time limit loses its epoch.
 RUNTIME_SAFETY, RUNTIME_MIN_MINUTES = 3.0, 10
 
@@ -166,7 +167,7 @@ def check_cluster_gpus():
         preflight.check_slurm_targets(settings.default_resources or {}, settings.overwrite_resources)
     except ConfigError as err:
         raise WorkflowError(f"dlrepro: {err}")
-    groups = preflight.rule_groups({rule.name: rule.group for rule in workflow.rules if rule.group},
+    groups = preflight.rule_groups({rule: TRAIN_GROUP for rule in TRAINING_RULES if TRAIN_GROUP},
                                    preflight.profile_settings(sys.argv[1:]).get("groups"))
     for note in preflight.pack_memory_notes(groups, settings.default_resources or {},
                                             settings.overwrite_resources):

@@ -11,6 +11,7 @@ for _experiment in SEEDS:
         _rules.append((rule_name("train", _experiment) + "_short", PACK))
 
     for _name, _pack in _rules:
+        TRAINING_RULES.append(_name)
 
         rule:
             name:
