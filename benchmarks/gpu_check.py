@@ -44,15 +44,14 @@ def sync(device: torch.device) -> None:
 
 
 def timed(step, device, warmup: int, steps: int) -> float:
-    """Seconds per call of step() after warm-up."""
+    """Seconds per call of step() after warm-up (torch.utils.benchmark's Timer, which
+    synchronises CUDA around its measurement)."""
+    from torch.utils.benchmark import Timer
+
     for _ in range(warmup):
         step()
     sync(device)
-    tic = time.perf_counter()
-    for _ in range(steps):
-        step()
-    sync(device)
-    return (time.perf_counter() - tic) / steps
+    return Timer(stmt="step()", globals={"step": step}).timeit(steps).mean
 
 
 def default_config() -> dict:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -34,12 +33,11 @@ def pairs(n: int, data: Path) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def timed(function, repeats: int = 3) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        tic = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - tic)
-    return best, result
+    """(best seconds of `repeats` calls, by torch.utils.benchmark's Timer; the result)."""
+    from torch.utils.benchmark import Timer
+
+    timer = Timer(stmt="function()", globals={"function": function})
+    return min(timer.timeit(1).mean for _ in range(repeats)), function()
 
 
 def main() -> None:
