@@ -41,13 +41,16 @@ def randomised(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
 
 
 # -- explicit models: a distribution over all 2^n inputs ----------------------------------------
-@pytest.mark.parametrize("make", [
+EVERY_EXPLICIT_MODEL = pytest.mark.parametrize("make", [
     lambda: IndependentBernoulli(pixels=9),
     lambda: FVSBN(pixels=9, order="random"),
     lambda: NADE(pixels=9, hidden=5, order="raster"),
     lambda: NADE(pixels=9, hidden=5, order="random"),
     lambda: PixelCNN(channels=3, layers=1, size=3),
 ], ids=["bernoulli", "fvsbn", "nade-raster", "nade-random", "pixelcnn"])
+
+
+@EVERY_EXPLICIT_MODEL
 def test_probabilities_of_every_binary_input_sum_to_one(make):
     model = randomised(make()).double()
     x = all_binary_inputs(9).double()
@@ -98,13 +101,7 @@ def test_fvsbn_and_pixelcnn_count_only_free_parameters():
     assert model.free_parameters() == expected
 
 
-@pytest.mark.parametrize("make", [
-    lambda: IndependentBernoulli(pixels=9),
-    lambda: FVSBN(pixels=9, order="random"),
-    lambda: NADE(pixels=9, hidden=5, order="raster"),
-    lambda: NADE(pixels=9, hidden=5, order="random"),
-    lambda: PixelCNN(channels=3, layers=1, size=3),
-], ids=["bernoulli", "fvsbn", "nade-raster", "nade-random", "pixelcnn"])
+@EVERY_EXPLICIT_MODEL
 def test_samples_follow_the_models_own_probabilities(make):
     """Sampling pixel by pixel draws from the distribution nll() defines: over all 2^9 images of
     a 3x3 model, the frequencies of 40,000 samples are as close to exp(-nll) as 40,000 draws

@@ -16,6 +16,19 @@ SETTINGS = {"architecture": "skipgram", "output": "negative", "dim": 8, "window"
             "epochs": 2, "batch_words": 64, "row_cap": 0, "softmax_words": None, "seed": 0}
 
 
+def synthetic_corpus_file(folder, sentences: int):
+    path = folder / "corpus.txt"
+    path.write_text("\n".join(" ".join(s) for s in synthetic_sentences(sentences)) + "\n")
+    return path
+
+
+def run_spec(seed: int, **settings) -> dict:
+    """A word2vec run's spec as the DAG builds it (SETTINGS, changed by `settings`)."""
+    resolved = {**{k: v for k, v in SETTINGS.items() if k != "seed"}, "model": "word2vec", **settings}
+    return {"experiment": "word2vec", "variant": "v", "seed": seed, "axes": {},
+            "settings": resolved, "device": "cpu", "threads": 1}
+
+
 @pytest.fixture(scope="module")
 def corpus():
     sentences = list(synthetic_sentences(800))
@@ -137,13 +150,8 @@ def test_the_gensim_variant_reruns_to_the_same_bytes_and_its_seed_matters(tmp_pa
     from dlrepro.families import get
     from dlrepro.runfolder import RunFolder
 
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text("\n".join(" ".join(s) for s in synthetic_sentences(500)) + "\n")
-    settings = {**{k: v for k, v in SETTINGS.items() if k != "seed"}, "model": "word2vec",
-                "implementation": "gensim", "output": "hierarchical",
-                "epochs": 1, "softmax_words": None}
-    spec = lambda seed: {"experiment": "word2vec", "variant": "v", "seed": seed, "axes": {},  # noqa: E731
-                         "settings": settings, "device": "cpu", "threads": 1}
+    corpus = synthetic_corpus_file(tmp_path, 500)
+    spec = lambda seed: run_spec(seed, implementation="gensim", output="hierarchical", epochs=1)  # noqa: E731
     family, inputs = get("word2vec"), Inputs(corpus=corpus)
     for name, seed in (("a", 0), ("b", 0), ("c", 1)):
         family.train([spec(seed)], [RunFolder(tmp_path / name)], inputs, progress=False)
@@ -298,14 +306,8 @@ def test_a_job_reads_the_corpus_once_and_each_seed_matches_its_run_alone(tmp_pat
     from dlrepro.families import word2vec as w2v
     from dlrepro.runfolder import RunFolder
 
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text("\n".join(" ".join(s) for s in synthetic_sentences(400)) + "\n")
-    settings = {"model": "word2vec", "implementation": "ours", "architecture": "skipgram",
-                "output": "negative", "dim": 8, "window": 2, "min_count": 1, "sample": 0.0,
-                "negative": 3, "alpha": 0.05, "min_alpha": 0.0001, "epochs": 1,
-                "batch_words": 64, "row_cap": 0, "softmax_words": None}
-    spec = lambda seed: {"experiment": "word2vec", "variant": "v", "seed": seed, "axes": {},  # noqa: E731
-                         "settings": settings, "device": "cpu", "threads": 1}
+    corpus = synthetic_corpus_file(tmp_path, 400)
+    spec = lambda seed: run_spec(seed, implementation="ours", epochs=1)  # noqa: E731
     family, inputs = get("word2vec"), Inputs(corpus=corpus)
     w2v._corpus.cache_clear(), w2v._corpus_encoded.cache_clear()
     family.train([spec(0), spec(1)], [RunFolder(tmp_path / "a0"), RunFolder(tmp_path / "a1")],
@@ -327,14 +329,8 @@ def test_our_word2vec_shows_its_progress_in_words_and_stays_quiet_when_asked(tmp
     from dlrepro.families import get
     from dlrepro.runfolder import RunFolder
 
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text("\n".join(" ".join(s) for s in synthetic_sentences(400)) + "\n")
-    settings = {"model": "word2vec", "implementation": "ours", "architecture": "cbow",
-                "output": "negative", "dim": 8, "window": 2, "min_count": 1, "sample": 0.0,
-                "negative": 3, "alpha": 0.05, "min_alpha": 0.0001, "epochs": 2,
-                "batch_words": 64, "row_cap": 0, "softmax_words": None}
-    spec = {"experiment": "word2vec", "variant": "v", "seed": 0, "axes": {},
-            "settings": settings, "device": "cpu", "threads": 1}
+    corpus = synthetic_corpus_file(tmp_path, 400)
+    spec = run_spec(0, implementation="ours", architecture="cbow", epochs=2)
     family, inputs = get("word2vec"), Inputs(corpus=corpus)
     family.train([spec], [RunFolder(tmp_path / "shown")], inputs, progress=True)
     shown = capsys.readouterr().err
