@@ -52,8 +52,12 @@ def quickstart_time(folder: Path) -> str:
         lines.append(f"`make test` {_minutes(test['figures']['minutes'])} minutes "
                      f"({test['date']}, commit `{test['commit']}`)")
     text = "; ".join(lines) + "." if lines else "No fresh-clone measurement is recorded yet."
-    return text + (" No DAG has been timed end to end on a GPU yet: `dlrepro plan --device cuda` gives the "
-                   "planner's estimate from the measured GPU step costs.\n")
+    plan = records.latest("plan", folder)
+    gpu = plan["figures"].get("default_h100_8_processes_minutes") if plan else None
+    if gpu is not None:
+        text += (f" On one H100 the cost planner expects the default DAG's training to take about "
+                 f"{gpu:.0f} minutes ({plan['date']}; no DAG has been timed end to end on a GPU yet).")
+    return text + "\n"
 
 
 def latest_make(folder: Path) -> str:
