@@ -82,6 +82,10 @@ def main() -> None:
     parser.add_argument("--commit", default="HEAD")
     parser.add_argument("--workdir", help="scratch folder (default: a new temporary one)")
     parser.add_argument("--out", default=str(records.RESULTS), help="folder of the record")
+    parser.add_argument("--shared-machine", action="store_true",
+                        help="other work shared the machine: the record says so, and the README's "
+                             "expected time skips it")
+    parser.add_argument("--note", default="", help="a sentence the record carries (what else ran)")
     args = parser.parse_args()
 
     commit = subprocess.run(["git", "rev-parse", "--short", args.commit], cwd=REPO,
@@ -101,7 +105,9 @@ def main() -> None:
     minutes = (time.perf_counter() - tic) / 60
     text = log.read_text(errors="replace")
 
-    figures: dict = {"rc": rc, "minutes": round(minutes, 1)}
+    figures: dict = {"rc": rc, "minutes": round(minutes, 1),
+                     **({"shared_machine": True} if args.shared_machine else {}),
+                     **({"note": args.note} if args.note else {})}
     if args.target == "make":
         logs = sorted((clone / ".snakemake/log").glob("*.snakemake.log"), key=lambda p: p.stat().st_size)
         seconds, jobs, wall = job_seconds(logs[-1].read_text()) if logs else ({}, {}, 0.0)
