@@ -89,7 +89,8 @@ def test_readme_verdicts_are_the_newest_recorded_ones():
     section = (REPO / "README.md").read_text().split("## Experiments (claims from the notes)")[1].split("\n## ")[0]
     shown = dict(re.findall(r"^\| `([a-z0-9-]+)` \|.*\| ([a-z ]+) \|$", section, re.MULTILINE))
     assert set(shown) == {e.id for e in EXPERIMENTS}
-    assert shown == recorded
+    # an experiment added since the last recorded make reads "not yet measured"
+    assert shown == {e.id: recorded.get(e.id, "not yet measured") for e in EXPERIMENTS}
 
 
 def test_records_carry_what_a_reader_needs():
