@@ -102,3 +102,11 @@ def test_records_carry_what_a_reader_needs():
     for r in found:
         assert re.fullmatch(r"\d{4}-\d\d-\d\d", r["date"]), r["file"]
         assert r["commit"] and r["command"] and isinstance(r["figures"], dict), r["file"]
+
+
+def test_the_cluster_page_says_where_a_jobs_rule_shows():
+    """sacct's Comment column is empty unless the cluster stores comments: the page says so and
+    gives the squeue form that works everywhere (the SLURM tests use it on the local cluster)."""
+    text = " ".join((REPO / "docs/cluster.md").read_text().split())
+    assert "AccountingStoreFlags=job_comment" in text
+    assert 'squeue -o "%i %j %k %T"' in text
