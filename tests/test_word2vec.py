@@ -161,59 +161,59 @@ def test_the_gensim_variant_reruns_to_the_same_bytes_and_its_seed_matters(tmp_pa
     assert neighbours["a"] != neighbours["c"]
 
 
+def record_gensim_rates(monkeypatch) -> dict:
+    """The start rate gensim was given and the rate its last job used in each epoch, through its
+    public API (Word2Vec.train with one more callback; alpha and min_alpha_yet_reached)."""
+    from gensim.models import Word2Vec as GensimWord2Vec
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    seen = {"start": [], "epoch_end": []}
+    original = GensimWord2Vec.train
+
+    class EpochEnd(CallbackAny2Vec):
+        def on_epoch_end(self, model):
+            seen["epoch_end"].append(model.min_alpha_yet_reached)
+
+    def train(model, *args, callbacks=(), **kwargs):
+        seen["start"].append(model.alpha)
+        return original(model, *args, callbacks=[*callbacks, EpochEnd()], **kwargs)
+
+    monkeypatch.setattr(GensimWord2Vec, "train", train)
+    return seen
+
+
 def test_gensim_reference_decays_the_learning_rate_with_words_like_ours(monkeypatch):
     """One 10,000-word line then 2,000 five-word lines: half the words are done after the first
-    job, so the second job's rate is halfway down (gensim's default call would count sentences:
-    1 of 2,001 done, rate still at alpha)."""
-    from gensim.models import Word2Vec as GensimWord2Vec
-
+    job, so the epoch's last job runs halfway down the rate (gensim's default call counts
+    sentences: 1 of 2,001 done, the rate still near alpha)."""
     from dlrepro.families.word2vec import _train_gensim
 
     words = [w for sentence in synthetic_sentences(4000) for w in sentence]
     sentences = [words[:10_000]] + [words[i:i + 5] for i in range(0, 10_000, 5)]
     assert len(sentences[0]) == 10_000 and all(len(s) == 5 for s in sentences[1:])
-    rates = []
-    original = GensimWord2Vec._do_train_job
-
-    def record(model, job, alpha, inits):     # the learning rate gensim gives each job
-        rates.append(alpha)
-        return original(model, job, alpha, inits)
-
-    monkeypatch.setattr(GensimWord2Vec, "_do_train_job", record)
     settings = {**SETTINGS, "epochs": 1, "alpha": 0.025, "min_alpha": 0.0001}
+    seen = record_gensim_rates(monkeypatch)
     _train_gensim(settings, sentences, seed=0, schedule="words")
-    by_words = rates[:]
-    rates.clear()
     _train_gensim(settings, sentences, seed=0, schedule="sentences")
-    by_sentences = rates[:]
-    halfway = 0.025 - (0.025 - 0.0001) * 0.5
-    assert len(by_words) == 2 and by_words[0] == pytest.approx(0.025)
-    assert by_words[1] == pytest.approx(halfway, rel=1e-6)
-    assert by_sentences[1] == pytest.approx(0.025 - (0.025 - 0.0001) / 2001, rel=1e-6)
+    assert seen["start"] == [pytest.approx(0.025)] * 2
+    by_words, by_sentences = seen["epoch_end"]
+    assert by_words == pytest.approx(0.025 - (0.025 - 0.0001) * 0.5, rel=1e-6)
+    assert by_sentences == pytest.approx(0.025 - (0.025 - 0.0001) / 2001, rel=1e-6)
 
 
 @pytest.mark.parametrize("architecture, alpha", [("cbow", 0.05), ("skipgram", 0.025)])
 def test_without_alpha_both_implementations_start_at_word2vec_cs_rate(monkeypatch, corpus,
                                                                       architecture, alpha):
     """alpha null: word2vec.c's 0.05 for CBOW, 0.025 for skip-gram, for ours and for gensim."""
-    from gensim.models import Word2Vec as GensimWord2Vec
-
     from dlrepro.families.word2vec import _train_gensim
 
     sentences, vocab, ids, sentence_ids = corpus
     settings = {**SETTINGS, "architecture": architecture, "alpha": None, "epochs": 1}
     assert Word2Vec(vocab, settings).s["alpha"] == alpha
     assert Word2Vec(vocab, {**settings, "alpha": 0.01}).s["alpha"] == 0.01
-    rates = []
-    original = GensimWord2Vec._do_train_job
-
-    def record(model, job, rate, inits):
-        rates.append(rate)
-        return original(model, job, rate, inits)
-
-    monkeypatch.setattr(GensimWord2Vec, "_do_train_job", record)
+    seen = record_gensim_rates(monkeypatch)
     _train_gensim(settings, sentences, seed=0, schedule="words")
-    assert rates[0] == pytest.approx(alpha)
+    assert seen["start"] == [pytest.approx(alpha)]
 
 
 def test_evaluation_on_a_planted_embedding_gives_the_known_spearman():
