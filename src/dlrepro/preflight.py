@@ -17,6 +17,13 @@ from dlrepro.errors import ConfigError, DataError
 from dlrepro.runfolder import RunFolder
 
 
+def put_interpreter_first_on_path() -> None:
+    """Jobs call the package's CLI (`dlrepro ...`): make it the one beside the interpreter that
+    runs Snakemake, so `.venv/bin/python -m snakemake` works without an activated venv (jobs
+    inherit this environment)."""
+    os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+
+
 def check_writable_folder(path: str | Path) -> None:
     """`results` (or `report`) must be a folder we can write into; create it when missing."""
     path = Path(path)

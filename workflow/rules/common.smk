@@ -21,7 +21,7 @@ from dlrepro.runfolder import (INFO, METRICS, OUTPUTS, RUNS_ROOT, SCORES_ROOT, R
 # Jobs call the package's CLI (`dlrepro ...`): the one beside the interpreter that runs Snakemake,
 # so `.venv/bin/snakemake` works without an activated venv (jobs inherit this PATH; a job on
 # another node re-parses this file with its own interpreter).
-os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+preflight.put_interpreter_first_on_path()
 # The main Snakemake process checks; jobs (SLURM steps, group members) re-parse this file on
 # nodes that may not see the data folders, and need not check again.
 CHECKING = workflow.is_main_process
@@ -153,7 +153,7 @@ wildcard_constraints:
 
 
 def check_cluster_gpus():
-    """Before anything is submitted to a cluster (called by the Snakefile once every rule exists):
+    """Before anything is submitted to a cluster (the Snakefile calls this once all rules exist).
     device: cuda needs every rule that claims a GPU slot to ask SLURM for a GPU, or it fails on
     its node, on every retry; the partition and account must exist (sbatch refuses the jobs
     otherwise); and a rule packed with rules that ask for more memory is told so."""
