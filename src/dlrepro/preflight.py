@@ -268,7 +268,7 @@ def quarantine_damaged_runs(run_paths) -> list[str]:
             if path.exists():
                 os.replace(path, f"{path}.damaged")
             damaged.append(str(path))
-        print(f"dlrepro: warning: run '{folder.path}': {', '.join(bad)} "
+        print(f"dlrepro: warning: {', '.join(repr(str(folder.file(name))) for name in bad)} "
               f"{'is' if len(bad) == 1 else 'are'} damaged or missing (not what the run wrote); "
               f"set aside as *.damaged: the run retrains.", file=sys.stderr)
     return damaged
