@@ -234,7 +234,7 @@ def ignored_checkpoint(root: Path, result) -> str:
 def cut_history(root: Path) -> list[str]:
     history = root / KILL_RUN / "history.csv"
     text = history.read_bytes()
-    (root / "probe.orig").write_bytes(text)
+    (root / "probe-history.csv").write_bytes(text)
     history.write_bytes(text[: len(text) - 9])
     if history.read_bytes() == text:
         raise NotInjected("history.csv was not changed")
@@ -242,13 +242,9 @@ def cut_history(root: Path) -> list[str]:
 
 
 def history_identical(root: Path, result) -> str:
-    import pandas as pd
+    from compare_results import _frame, _same_frames     # wall time left out, as there
 
-    def numbers(source):
-        frame = pd.read_csv(source)
-        return frame.drop(columns=[c for c in ("epoch_time", "elapsed") if c in frame])
-    import io
-    same = numbers(root / KILL_RUN / "history.csv").equals(numbers(io.BytesIO((root / "probe.orig").read_bytes())))
+    same = _same_frames(_frame(root / KILL_RUN / "history.csv"), _frame(root / "probe-history.csv")) is None
     aside = (root / KILL_RUN / "history.csv.damaged").exists()
     return (f"set aside as history.csv.damaged: {'yes' if aside else 'NO'}; retrained, history "
             f"(wall time aside) identical: {'yes' if same else 'NO'}")

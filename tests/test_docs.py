@@ -46,9 +46,9 @@ def test_every_relative_link_resolves(page):
 
 # The product speaks of itself, not of how it was made: no development diary in tracked files.
 # (pytest's scope="session" and subprocess's start_new_session are API names, not diary.)
-JOURNAL = re.compile(r"\bsessions?\b|\blent\b|\btried and (?:reverted|not kept)\b|\bmeasured in session",
-                     re.IGNORECASE)
-API_NAMES = re.compile(r"""scope=["']session["']|start_new_session""")
+SITTING, LOANED = "sess" + "ion", "le" + "nt"     # in pieces so that this file passes its own grep
+JOURNAL = re.compile(rf"\b{SITTING}s?\b|\b{LOANED}\b|\btried and (?:reverted|not kept)\b", re.IGNORECASE)
+API_NAMES = re.compile(rf"""scope=["']{SITTING}["']|start_new_{SITTING}""")
 
 
 def test_no_tracked_file_keeps_a_development_diary():
@@ -57,7 +57,7 @@ def test_no_tracked_file_keeps_a_development_diary():
     found = []
     for name in files:
         path = REPO / name
-        if name == "tests/test_docs.py" or not path.is_file() or path.suffix in {".png", ".gz", ".npz", ".pt", ".whl"}:
+        if not path.is_file() or path.suffix in {".png", ".gz", ".npz", ".pt", ".whl"}:
             continue
         try:
             text = path.read_text()
@@ -70,9 +70,9 @@ def test_no_tracked_file_keeps_a_development_diary():
 
 
 def test_a_planted_diary_line_is_found():
-    assert JOURNAL.search("measured in session 12")
-    assert JOURNAL.search("the GPU was lent for eight minutes")
-    assert not JOURNAL.search(API_NAMES.sub("", '@pytest.fixture(scope="session")'))
+    assert JOURNAL.search(f"measured in {SITTING} 12")
+    assert JOURNAL.search(f"the GPU was {LOANED} for eight minutes")
+    assert not JOURNAL.search(API_NAMES.sub("", f'@pytest.fixture(scope="{SITTING}")'))
 
 
 def test_generated_blocks_are_up_to_date():

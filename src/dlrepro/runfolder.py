@@ -104,13 +104,15 @@ class RunFolder:
         against the run's manifest first."""
         import pandas as pd
 
-        self.check_files()
-        return {csv.stem: pd.read_csv(csv) for csv in sorted(self.path.glob("*.csv"))}
+        tables = sorted(self.path.glob("*.csv"))
+        self.check_files([csv.name for csv in tables])
+        return {csv.stem: pd.read_csv(csv) for csv in tables}
 
-    def damaged_files(self) -> list[str]:
-        """The files of a finished run that are missing, or no longer have the size and SHA-256
-        recorded in run.json when the run was written (run.json itself when it cannot be read).
-        A run written without a manifest has nothing to compare with: []."""
+    def damaged_files(self, names=None) -> list[str]:
+        """The files of a finished run (of `names`, or all it wrote) that are missing, or no
+        longer have the size and SHA-256 recorded in run.json when the run was written (run.json
+        itself when it cannot be read). A run written without a manifest has nothing to compare
+        with: []."""
         if not (self.path / INFO).exists():      # not written by a run (nothing to compare)
             return []
         try:
@@ -119,6 +121,8 @@ class RunFolder:
             return [INFO]
         damaged = []
         for name, expected in manifest.items():
+            if names is not None and name not in names:
+                continue
             path = self.path / name
             if (not path.is_file() or path.stat().st_size != expected["bytes"]
                     or sha256(path) != expected["sha256"]):
@@ -127,7 +131,7 @@ class RunFolder:
 
     def check_files(self, names=None) -> None:
         """Raise a DataError naming the first damaged file (of `names`, or of all)."""
-        damaged = [n for n in self.damaged_files() if names is None or n in names or n == INFO]
+        damaged = self.damaged_files(names)
         if damaged:
             why = ("cannot be read" if damaged[0] == INFO else "is damaged or missing (it no longer "
                    f"matches the size and SHA-256 the run recorded in {INFO})")

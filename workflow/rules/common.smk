@@ -33,10 +33,9 @@ try:
     # fix in one line. Snakemake's validate stays as the second line of defence.
     # In merge order: the Snakefile's configfile, then --configfile overlays (they win).
     overlays = [str(f) for f in workflow.config_settings.configfiles]
-    check_config(config, files=[*(f for f in map(str, workflow.configfiles) if f not in overlays),
-                                *overlays])
-    RUNS = {run.path: run for run in expand_runs(config, files=[*(f for f in map(str, workflow.configfiles)
-                                                                   if f not in overlays), *overlays])}
+    CONFIG_FILES = [*(f for f in map(str, workflow.configfiles) if f not in overlays), *overlays]
+    check_config(config, files=CONFIG_FILES)
+    RUNS = {run.path: run for run in expand_runs(config, files=CONFIG_FILES)}
     if CHECKING:
         preflight.check_writable_folder("results")
         preflight.check_writable_folder("report")
