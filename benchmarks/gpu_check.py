@@ -60,17 +60,29 @@ def default_config() -> dict:
 
 
 # ------------------------------------------------------------------ step costs
-def family_step(settings: dict, device: torch.device, batch: int):
-    """A closure doing one optimisation step of the family on a synthetic batch."""
+def family_step(settings: dict, device: torch.device, batch: int, corpus: Path | None = None):
+    """A closure doing one optimisation step of the family on a synthetic batch (speed does not
+    depend on pixel values), or the family's own step_probe (a custom family priced in steps)."""
     from dlrepro.families import get
     from dlrepro.train.optim import build_optimizer
 
     torch.manual_seed(0)
-    x = torch.rand(batch, 1, 28, 28, device=device)
-    y = torch.randint(0, 10, (batch,), device=device)
     family = get(settings["model"])
+    if family.step_probe:
+        return family.step_probe(settings, device, corpus)
+    model = family.build(settings).to(device).train()
+    if family.kind == "density":          # train/density.py: Adam on the mean −log p(x) of 0/1 images
+        x = (torch.rand(batch, 1, 28, 28, device=device) < 0.3).float()
+        optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
+
+        def step():
+            optimizer.zero_grad(set_to_none=True)
+            model.nll(x).mean().backward()
+            optimizer.step()
+        return step
     if family.kind == "classifier":
-        model = family.build(settings).to(device).train()
+        x = torch.rand(batch, 1, 28, 28, device=device)
+        y = torch.randint(0, 10, (batch,), device=device)
         optimizer = build_optimizer(settings, model.parameters())
 
         def step():
@@ -78,33 +90,58 @@ def family_step(settings: dict, device: torch.device, batch: int):
             torch.nn.functional.cross_entropy(model(x), y).backward()
             optimizer.step()
         return step
-    model = family.build(settings).to(device).train()
+    from dlrepro.data import Split
+
+    # a generative family's examples: images and labels, or what its training_examples makes of them
+    images = Split(torch.rand(2 * batch, 1, 28, 28, device=device),
+                   torch.randint(0, 10, (2 * batch,), device=device))
+    examples = model.training_examples(images) if hasattr(model, "training_examples") else images
+    x, y = examples.x[:batch], examples.y[:batch]
     optimizers = model.make_optimizers()
     return lambda: model.train_step(x, y, optimizers)
 
 
-def step_costs(device, tiny: bool) -> list[dict]:
-    """Every distinct variant of every trained experiment (tiny: the first of each)."""
+def text_file(corpus: Path | None) -> Path:
+    """The corpus, or (none prepared) a synthetic one of the same kind of text: a step's speed
+    depends on the sizes, not the words."""
+    if corpus and corpus.exists():
+        return corpus
+    import tempfile
+
+    from dlrepro.data.text_corpus import synthetic_sentences
+    path = Path(tempfile.mkdtemp()) / "synthetic-corpus.txt"
+    path.write_text("\n".join(" ".join(s) for s in synthetic_sentences(20000)) + "\n")
+    return path
+
+
+def step_costs(device, tiny: bool, corpus: Path | None = None) -> list[dict]:
+    """Every distinct variant of every experiment of config.yaml that the planner prices in
+    steps (tiny: the first of each experiment, at small batches)."""
     from dlrepro.config import expand_runs
 
     config = default_config()
+    corpus = text_file(corpus)
     rows, seen = [], set()
     for run in expand_runs(config):
-        settings = run.settings
+        settings, family = run.settings, run.family
         key = json.dumps(settings, sort_keys=True)
-        if settings["model"] not in ("mlp", "cnn", "ae", "vae", "gan") or key in seen:
+        if (family.kind == "custom" and not family.step_probe) or key in seen:
             continue
         if tiny and any(r["experiment"] == run.experiment for r in rows):
             continue
         seen.add(key)
         batch = settings["batch_size"]
         batch = settings["train_size"] if batch == "full" else int(batch)
-        batch = min(batch, 64) if tiny else batch
-        seconds = timed(family_step(settings, device, batch), device, 2 if tiny else 5,
+        if tiny:
+            batch = min(batch, 64)
+            settings = {**settings, "batch_size": batch}
+        seconds = timed(family_step(settings, device, batch, corpus), device, 2 if tiny else 5,
                         3 if tiny else 20)
         rows.append({"experiment": run.experiment, "family": settings["model"],
                      "variant": run.variant, "settings": run.settings, "batch": batch,
                      "seconds_per_step": seconds})
+        print(f"[gpu_check] step_costs {run.experiment}/{run.variant}: {seconds * 1000:.2f} ms",
+              file=sys.stderr, flush=True)
     return rows
 
 
@@ -401,7 +438,7 @@ def main() -> int:
               "date": datetime.date.today().isoformat(), "torch": torch.__version__,
               "command": "python benchmarks/gpu_check.py " + " ".join(sys.argv[1:]),
               "cpu_count": os.cpu_count()}
-    sections = {"step_costs": lambda: step_costs(device, args.tiny),
+    sections = {"step_costs": lambda: step_costs(device, args.tiny, Path(args.corpus)),
                 "seeds_together": lambda: seeds_together(device, args.tiny),
                 "slots": lambda: slots(device, args.tiny),
                 "word2vec": lambda: word2vec(device, args.tiny, Path(args.corpus),

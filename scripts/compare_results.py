@@ -2,8 +2,9 @@
 
     python scripts/compare_results.py OLD_RESULTS NEW_RESULTS
 
-Compared, after leaving out wall time (train/epoch seconds, words per second, elapsed) and
-provenance (git commit, device, the weights file's folder):
+Compared, after leaving out wall time (train/epoch seconds, words per second, elapsed; checks of a
+timing metric, and the Holm-adjusted p-values of their experiment) and provenance (git commit,
+device, the weights file's folder):
   every run's metrics.json (exact JSON equality), its history.csv and other per-run tables,
   every score file of the scoring stage, and every table of results/tables.
 A run or file present on one side only is a difference (with --intersection: counted and
@@ -31,9 +32,14 @@ def _json(path: Path):
 def _frame(path: Path) -> pd.DataFrame:
     frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     frame = frame.drop(columns=[c for c in frame.columns if c in WALL_TIME | PROVENANCE])
-    for column in ("metric",):          # summary rows of a timing metric
-        if column in frame:
-            frame = frame[~frame[column].isin(WALL_TIME)]
+    if "metric" in frame:               # summary rows of a timing metric
+        timing = frame["metric"].isin(WALL_TIME)
+        if {"experiment", "p_holm"} <= set(frame.columns):
+            # Holm adjusts each p-value with the experiment's others: a timing check's p-value
+            # moves its neighbours' adjusted ones (their raw p-values are still compared)
+            timed = frame["experiment"].isin(frame.loc[timing, "experiment"])
+            frame = frame.assign(p_holm=frame["p_holm"].where(~timed))
+        frame = frame[~timing]
     return frame.reset_index(drop=True)
 
 

@@ -15,12 +15,15 @@ def test_gpu_check_tiny_mode_end_to_end(tmp_path):
     [report] = list(tmp_path.glob("gpu_check_tiny_*.json"))
     data = json.loads(report.read_text())
     assert "errors" not in data
-    experiments = {r["experiment"] for r in data["step_costs"]}
-    assert {"dropout", "cnn-vs-mlp", "autoencoder", "vae", "gan"} <= experiments
-    # every row is a variant of config.yaml with its own settings (the planner keys costs by them)
+    # every row is a variant of config.yaml with its own settings (the planner keys costs by
+    # them), and every experiment the planner prices in steps has its step measured
     from dlrepro.config import expand_runs, load_config
 
     runs = {(r.experiment, r.variant): r for r in expand_runs(load_config([REPO / "config/config.yaml"]))}
+    priced_in_steps = {r.experiment for r in runs.values()
+                       if r.family.kind != "custom" or r.family.step_probe}
+    assert {"transformer-heads", "density-likelihood", "pix2pix", "cyclegan"} <= priced_in_steps
+    assert {r["experiment"] for r in data["step_costs"]} == priced_in_steps
     for row in data["step_costs"]:
         assert row["settings"] == runs[(row["experiment"], row["variant"])].settings, row["variant"]
         assert 0 < row["seconds_per_step"] < 60

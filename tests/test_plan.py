@@ -97,8 +97,9 @@ def test_missing_family_is_a_named_error(tmp_path):
 
 
 def test_the_committed_gpu_check_plans_both_profiles():
-    costs = Costs.load(REPO / load_config([REPO / "config/config.yaml"])["plan_costs"]["cuda"])
-    from dlrepro.config import expand_runs
+    from dlrepro.plan import load_costs
+
+    costs = load_costs(load_config([REPO / "config/config.yaml"]), "cuda")
 
     default_config = load_config([REPO / "config/config.yaml"])
     full_config = load_config([REPO / "config/config.yaml", REPO / "config/full.yaml"])
@@ -120,8 +121,9 @@ def test_long_jobs_start_first_and_slurm_runtimes_come_from_the_plan(workflow_co
     planned = training_jobs(load_config([REPO / "config/config.yaml"]))
     dry = snakemake("-n", cwd=workflow_copy).stdout
     jobs = re.findall(r"rule (train_\w+):\n(.*?)\n    priority: (\d+).*?runtime=(\d+)", dry, flags=re.S)
-    assert len(jobs) == len(planned) > 50
-    assert sum(rule.endswith("_short") for rule, *_ in jobs) == sum(job == PACK for _, job in planned) > 5
+    assert len(jobs) == len(planned)
+    assert sum(rule.endswith("_short") for rule, *_ in jobs) == sum(job == PACK for _, job in planned) > 0
+    assert any(not rule.endswith("_short") for rule, *_ in jobs)      # and variants alone
     experiment = {f"train_{e.replace('-', '_')}": e for e, _ in planned}
     top = max(int(p) for *_, p, _ in jobs)
     longest = max(planned, key=lambda key: planned[key]["seconds"])[0]
@@ -188,3 +190,48 @@ def test_the_cost_table_is_a_named_input_not_a_path_in_the_package(tmp_path, mon
     assert with_table == training_jobs(load_config([REPO / "config/config.yaml"]))
     source = "\n".join(p.read_text() for p in (REPO / "src/dlrepro").rglob("*.py"))
     assert "Path(__file__).resolve().parents[2]" not in source      # nothing outside the package
+
+
+@pytest.mark.parametrize("experiment", ["transformer-heads", "transformer-lm", "density-likelihood",
+                                        "density-anomaly", "pix2pix", "cyclegan"])
+def test_families_priced_in_steps_take_their_seconds_from_the_measured_step(tmp_path, experiment):
+    """No family times itself: a run's seconds are its counted work (Family.plan_work) times the
+    step cost measured for its shape, so a measured step twice as slow plans twice the time."""
+    default = load_config([REPO / "config/config.yaml"])
+    config = {**default, "experiments": {experiment: default["experiments"][experiment]}}
+    runs = expand_runs(config)
+    assert all(r.family.plan_work for r in runs)
+
+    def planned(seconds_per_step):
+        rows = [{"experiment": experiment, "family": r.settings["model"], "variant": r.variant,
+                 "settings": r.settings, "seconds_per_step": seconds_per_step,
+                 "batch": r.family.plan_work(r.settings, config["data"]).batch} for r in runs]
+        return plan(config, costs_file(tmp_path, rows, startup=0.0))["total"]
+
+    once, twice = planned(0.01), planned(0.02)
+    assert once["estimated"] == 0                     # every variant's own shape was measured
+    assert twice["seconds"] == pytest.approx(2 * once["seconds"])
+    work = [r.family.plan_work(r.settings, config["data"]) for r in runs]
+    assert once["steps"] == sum(w.steps for w in work)
+    assert once["seconds"] == pytest.approx(sum(
+        0.01 * (w.steps + w.evaluated / max(w.batch, 64) * FORWARD_FRACTION) for w in work))
+
+
+def test_a_gpu_table_charges_families_it_never_measured_the_cpus_cost(tmp_path):
+    """A GPU check that measured only classifiers still plans the density models: at the CPU
+    table's cost for their shape, marked estimated (an upper bound), never an error."""
+    from dlrepro.plan import load_costs
+
+    config = validate({"seeds": [0], "experiments": {"density-likelihood": {"base": {
+        "model": "nade", "train_size": 1000, "epochs": 2, "batch_size": 100}}}})
+    cpu_rows = [{"experiment": "density-likelihood", "family": "nade", "variant": "x",
+                 "batch": 100, "seconds_per_step": 0.05}]
+    gpu_rows = [{"experiment": "dropout", "family": "mlp", "variant": "y", "batch": 100,
+                 "seconds_per_step": 0.001}]
+    for name, rows in (("cpu", cpu_rows), ("gpu", gpu_rows)):
+        (tmp_path / f"{name}.json").write_text(json.dumps({"step_costs": rows}))
+    config["plan_costs"] = {"cpu": str(tmp_path / "cpu.json"), "cuda": str(tmp_path / "gpu.json")}
+    on_cpu, on_gpu = plan(config, load_costs(config, "cpu")), plan(config, load_costs(config, "cuda"))
+    assert on_gpu["total"]["train_seconds"] == pytest.approx(on_cpu["total"]["train_seconds"])
+    assert on_gpu["total"]["train_seconds"] == pytest.approx(2 * 10 * 0.05)
+    assert on_gpu["total"]["estimated"] == 1 and on_cpu["total"]["estimated"] == 1  # shape unmeasured

@@ -127,9 +127,14 @@ def test_a_tiny_model_learns_copy(tmp_path):
     assert set(figure["maps"]) == {"encoder/1", "encoder/2", "decoder/1", "decoder/2",
                                    "cross/1", "cross/2"}
     # heads x queries x keys, for one held-out string of the shortest training length (8)
-    assert figure["maps"]["cross/1"].shape == (2, 8, 8)
+    cross, encoder, decoder = (figure["maps"][name] for name in ("cross/1", "encoder/1", "decoder/1"))
+    assert cross["weights"].shape == (2, 8, 8)
     # (stored as 8-bit levels, as outputs.pt stores every image-like tensor)
-    assert torch.allclose(figure["maps"]["cross/1"].sum(-1), torch.ones(2, 8), atol=8 / 510)
+    assert torch.allclose(cross["weights"].sum(-1), torch.ones(2, 8), atol=8 / 510)
+    # each map carries its own axis labels: cross-attention's queries are the decoder's inputs
+    # (BOS, then the greedy output) and its keys the source string, read by the encoder too
+    assert cross["queries"][0] == "BOS" and cross["queries"] == decoder["queries"] == decoder["keys"]
+    assert cross["keys"] == encoder["keys"] == encoder["queries"] and "BOS" not in cross["keys"]
 
 
 def test_recorded_weights_are_those_of_the_trained_parameters():

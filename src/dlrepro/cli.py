@@ -161,7 +161,7 @@ def _fetch_weights(args) -> None:
 def _plan(args) -> None:
     from dlrepro.config import load_config, validate
     from dlrepro.errors import ConfigError
-    from dlrepro.plan import Costs, costs_file, format_plan, plan
+    from dlrepro.plan import format_plan, load_costs, plan
 
     if args.config_json:     # the resolved configuration of a DAG (the report's plan rule)
         config = validate(json.loads(args.config_json))
@@ -172,7 +172,7 @@ def _plan(args) -> None:
         import torch
         device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
-        costs = Costs.load(args.costs or costs_file(config, device))
+        costs = load_costs(config, device, args.costs)
     except ConfigError as err:
         if not args.json:
             raise

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlrepro.config import Run
+from dlrepro.data.fashion_mnist import TEST_IMAGES, TRAIN_IMAGES
+from dlrepro.train.work import Work
 
-TRAIN_POOL = 60_000
 # Settings that do not change the arithmetic of a step.
 NOT_SHAPE = {"lr", "momentum", "weight_decay", "epochs", "train_size", "early_stopping",
              "patience", "init", "logs_per_epoch"}
 FORWARD_FRACTION = 1 / 3            # an evaluation batch vs a training step
 EVAL_BATCH = 64                     # below it, a step's cost is overhead that evaluation does not pay
-TEST_IMAGES = 10_000
 STARTUP_SECONDS = 3.0               # a job's interpreter + torch import, when not measured
 
 
@@ -44,9 +44,10 @@ class Costs:
     by_family: dict[str, list[tuple[int, float]]]      # family -> [(batch, seconds per step)]
     sections: dict          # the whole measurement file: a family's plan_cost reads its section
     startup: float
+    fallback: "Costs | None" = None   # another device's table, for families this one never measured
 
     @classmethod
-    def load(cls, path: str | Path) -> "Costs":
+    def load(cls, path: str | Path, fallback: "Costs | None" = None) -> "Costs":
         """A gpu_check JSON: each step_costs row that carries its settings is that shape's cost;
         every row counts for its family (a shape not measured takes its family's nearest batch)."""
         path = Path(path)
@@ -63,7 +64,7 @@ class Costs:
                 by_shape[shape_key(row["settings"]) + str(row["batch"])] = row["seconds_per_step"]
             by_family.setdefault(row["family"], []).append((row["batch"], row["seconds_per_step"]))
         return cls(str(path), data.get("device_name", data.get("device", "?")), by_shape,
-                   by_family, data, data.get("startup_seconds", STARTUP_SECONDS))
+                   by_family, data, data.get("startup_seconds", STARTUP_SECONDS), fallback)
 
     def step_seconds(self, settings: dict, batch: int) -> tuple[float, bool]:
         """(seconds per step, measured?) for a step of this shape and batch."""
@@ -71,6 +72,8 @@ class Costs:
         if exact is not None:
             return exact, True
         rows = self.by_family.get(settings["model"]) or self._rows_of_kind(settings["model"])
+        if not rows and self.fallback:   # never measured here: the other table's cost, estimated
+            return self.fallback.step_seconds(settings, batch)[0], False
         if not rows:
             from dlrepro.errors import ConfigError
             raise ConfigError(f"no measured step cost for family '{settings['model']}' in "
@@ -87,6 +90,16 @@ class Costs:
                 if name in FAMILIES and FAMILIES[name].kind == kind for row in rows]
 
 
+def epoch_work(settings: dict, data: dict, kind: str) -> Work:
+    """An epoch loop over the Fashion-MNIST training split; each epoch ends with a forward pass
+    over the validation images (a classifier) or the test images (a generative model)."""
+    train_n = settings.get("train_size") or TRAIN_IMAGES - data["validation_size"]
+    batch = train_n if settings["batch_size"] == "full" else int(settings["batch_size"])
+    evaluated = data["validation_size"] if kind == "classifier" else data["test_size"] or TEST_IMAGES
+    return Work(settings["epochs"] * math.ceil(train_n / batch), batch,
+                settings["epochs"] * evaluated)
+
+
 @dataclass
 class RunCost:
     run: Run
@@ -101,23 +114,24 @@ class RunCost:
 
 
 def run_cost(run: Run, config: dict, costs: Costs, corpus_words: int) -> RunCost:
+    """One mechanism for every family that trains in steps: its work (Family.plan_work, or an
+    epoch loop) priced by the step cost measured for its shape. word2vec is priced in words at
+    its measured words/s (Family.plan_cost); the few runs that are neither say a fixed time."""
     s, family = run.settings, run.family
-    if family.plan_cost:        # the family's own cost model (e.g. word2vec: words / speed)
+    if family.plan_cost:
         return RunCost(run, *family.plan_cost(s, costs, corpus_words))
-    if family.kind == "custom":  # not an epoch loop: the family's estimate (marked "estimated")
+    if family.plan_work:
+        work = family.plan_work(s, config["data"])
+    elif family.kind == "custom":       # not priced in steps: the family's estimate ("estimated")
         return RunCost(run, s.get("steps", 1), family.fixed_seconds, False)
-    data = config["data"]
-    train_n = s.get("train_size") or TRAIN_POOL - data["validation_size"]
-    batch = train_n if s["batch_size"] == "full" else int(s["batch_size"])
-    steps = s["epochs"] * math.ceil(train_n / batch)
-    per_step, measured = costs.step_seconds(s, batch)
-    # Each epoch ends with a forward pass over the validation images (a classifier) or the test
-    # images (a generative model), in large chunks: per image, a training step's share of a
-    # batch of at least EVAL_BATCH images.
-    evaluated = (data["validation_size"] if family.kind == "classifier"
-                 else data["test_size"] or TEST_IMAGES)
-    evaluation = s["epochs"] * evaluated * per_step / max(batch, EVAL_BATCH) * FORWARD_FRACTION
-    return RunCost(run, steps, steps * per_step + evaluation, measured, steps * per_step)
+    else:
+        work = epoch_work(s, config["data"], family.kind)
+    per_step, measured = costs.step_seconds(s, work.batch)
+    # Evaluation runs in large chunks: per example, a training step's share of a batch of at
+    # least EVAL_BATCH examples.
+    evaluation = work.evaluated * per_step / max(work.batch, EVAL_BATCH) * FORWARD_FRACTION
+    train = work.steps * per_step
+    return RunCost(run, work.steps, train + evaluation, measured, train)
 
 
 def costs_file(config: dict, device: str) -> Path:
@@ -125,12 +139,18 @@ def costs_file(config: dict, device: str) -> Path:
     return Path(config["plan_costs"]["cuda" if device == "cuda" else "cpu"])
 
 
+def load_costs(config: dict, device: str, path: str | Path | None = None) -> Costs:
+    """The device's cost table (or `path`); a GPU's falls back on the CPU's for the families it
+    never measured (charged the CPU's cost, marked estimated: an upper bound)."""
+    fallback = Costs.load(costs_file(config, "cpu")) if device == "cuda" else None
+    return Costs.load(path or costs_file(config, device), fallback)
+
+
 def training_jobs(config: dict) -> dict[tuple[str, str], dict]:
     """The DAG's training jobs of a configuration, from the costs of its device (device auto:
     the CPU's, the slower and so the safer estimate): (experiment, job) -> {"variants": [...],
     "seconds": planned}. A job is one variant, or an experiment's pack of short variants."""
-    costs = Costs.load(costs_file(config, config["device"]))
-    result = plan(config, costs)
+    result = plan(config, load_costs(config, config["device"]))
     return {key: {"variants": result["packs"][key], "seconds": seconds}
             for key, seconds in result["jobs"].items()}
 

@@ -37,6 +37,8 @@ PICKLE_MEMBER = "mnist/data/mnist.pkl.gz"
 PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 BINARISE_SEED = 20110411          # fixed: every run, seed and profile reads the same bits
 FASHION_VALIDATION = 10_000
+TRAIN_IMAGES = 50_000             # each data set's training split (MNIST's pickle; Fashion-MNIST less validation)
+TEST_IMAGES = 10_000
 DATASETS = ("mnist", "fashion-mnist")
 PIXELS = 28 * 28
 

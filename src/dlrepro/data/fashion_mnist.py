@@ -25,6 +25,8 @@ FILES = {
     "test_labels": ("t10k-labels-idx1-ubyte",
                     "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
 }
+TRAIN_IMAGES = 60_000      # the training file's images (validation is taken from them)
+TEST_IMAGES = 10_000
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
            "Bag", "Ankle boot"]
 MEAN, STD = 0.2860, 0.3530  # training-set pixel statistics, used to standardise inputs

@@ -17,9 +17,15 @@ needs to know about it; nothing outside the family's module names the family:
   build       settings -> nn.Module (classifier: logits; generative: see train/generative.py)
   run         custom: (spec, RunFolder, Inputs) -> metrics
   derived_metrics  generative: history frame -> extra metrics read off the curves
-  plan_cost   the cost planner's model, (settings, costs, corpus_words) -> (steps, seconds,
-              measured); default: epochs x batches x the measured step cost (dlrepro.plan)
-  fixed_seconds    custom families without plan_cost: seconds per run for the planner
+  plan_work   the planner's count of a run's work, (settings, data config) -> plan.Work
+              (optimisation steps, batch, examples evaluated); the seconds come from the step
+              costs measured for that shape (benchmarks/gpu_check.py); default: an epoch loop
+  step_probe  custom families priced in steps: (settings, device, corpus) -> a closure doing one
+              optimisation step, which benchmarks/gpu_check.py times (the engine's kinds need
+              none: the check builds their steps itself)
+  plan_cost   a family priced in other units (word2vec: words at the measured words/s),
+              (settings, costs, corpus_words) -> (steps, seconds, measured)
+  fixed_seconds    custom families priced neither way: seconds per run for the planner
 
 Adding a family: one module here with its FAMILY (see README, "Add a family").
 """
@@ -47,6 +53,8 @@ class Family:
     build: Callable | None = None
     run: Callable | None = None
     derived_metrics: Callable | None = None
+    plan_work: Callable | None = None
+    step_probe: Callable | None = None
     plan_cost: Callable | None = None
     fixed_seconds: float = 1.0
     module: str = field(default="", compare=False)

@@ -11,7 +11,7 @@ from torch import nn
 
 from dlrepro.families import Family
 from dlrepro.families.settings import DENSITY
-from dlrepro.train.density import as_images, cost_model, independent_nll
+from dlrepro.train.density import as_images, plan_work, independent_nll
 
 
 class IndependentBernoulli(nn.Module):
@@ -34,5 +34,5 @@ class IndependentBernoulli(nn.Module):
 
 FAMILY = Family(
     name="bernoulli", kind="density", data="binarised", figures=True,
-    build=lambda settings: IndependentBernoulli(), plan_cost=cost_model(0.02),
+    build=lambda settings: IndependentBernoulli(), plan_work=plan_work(),
     description="independent Bernoulli pixels (n parameters)", settings=DENSITY)

@@ -23,7 +23,7 @@ from dlrepro.data import Split
 from dlrepro.families import Family
 from dlrepro.families.settings import TRAINING
 from dlrepro.families.translation import (DEPTHS, SIZE, TRANSLATION, Discriminator, ImagePool, UNet,
-                                          adam, cost_model, edges, from_model, to_model,
+                                          adam, plan_work, edges, from_model, to_model,
                                           translation_outputs)
 
 
@@ -123,7 +123,7 @@ class CycleGAN(nn.Module):
 
 FAMILY = Family(
     name="cyclegan", kind="generative", data="fashion-mnist", scored=True, build=CycleGAN,
-    plan_cost=cost_model(4.0, examples_per_image=0.5),
+    plan_work=plan_work(examples_per_image=0.5),
     description="CycleGAN: unpaired edge map <-> image translation (two U-Nets, two PatchGANs)",
     settings={**TRAINING, **TRANSLATION,
               "batch_size": {**TRAINING["batch_size"], "default": 32},

@@ -13,7 +13,7 @@ from torch import nn
 
 from dlrepro.families import Family
 from dlrepro.families.settings import DENSITY
-from dlrepro.train.density import as_images, cost_model
+from dlrepro.train.density import as_images, plan_work
 
 ORDER_SEED = 1998        # the "random" order: one fixed permutation for every run
 
@@ -63,6 +63,6 @@ class FVSBN(nn.Module):
 
 FAMILY = Family(
     name="fvsbn", kind="density", data="binarised", figures=True,
-    build=lambda settings: FVSBN(order=settings["order"]), plan_cost=cost_model(0.14),
+    build=lambda settings: FVSBN(order=settings["order"]), plan_work=plan_work(),
     description="fully visible sigmoid belief network (logistic autoregression, O(n²) parameters)",
     settings={**DENSITY, "lr": {**DENSITY["lr"], "default": 0.005}})

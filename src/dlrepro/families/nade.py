@@ -16,7 +16,7 @@ from torch import nn
 from dlrepro.families import Family
 from dlrepro.families.fvsbn import pixel_order
 from dlrepro.families.settings import DENSITY
-from dlrepro.train.density import as_images, cost_model
+from dlrepro.train.density import as_images, plan_work
 
 
 class NADE(nn.Module):
@@ -60,6 +60,6 @@ class NADE(nn.Module):
 FAMILY = Family(
     name="nade", kind="density", data="binarised", figures=True,
     build=lambda settings: NADE(hidden=settings["hidden"], order=settings["order"]),
-    plan_cost=cost_model(1.2, scale=lambda s: s["hidden"] / 50),
+    plan_work=plan_work(),
     description="NADE: autoregressive, weights shared across the conditionals (O(nH) parameters)",
     settings={**DENSITY, "lr": {**DENSITY["lr"], "default": 0.02}})

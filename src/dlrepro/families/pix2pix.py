@@ -16,7 +16,7 @@ from torch import nn
 
 from dlrepro.families import Family
 from dlrepro.families.settings import TRAINING
-from dlrepro.families.translation import (DEPTHS, TRANSLATION, Discriminator, UNet, adam, cost_model,
+from dlrepro.families.translation import (DEPTHS, TRANSLATION, Discriminator, UNet, adam, plan_work,
                                           edges, from_model, to_model, translation_outputs)
 
 LOSSES = ("l1", "cgan", "l1+cgan", "l1+gan")
@@ -84,7 +84,7 @@ class Pix2Pix(nn.Module):
 
 FAMILY = Family(
     name="pix2pix", kind="generative", data="fashion-mnist", scored=True, build=Pix2Pix,
-    plan_cost=cost_model(1.2),
+    plan_work=plan_work(),
     description="pix2pix: paired edge map -> image translation (U-Net + PatchGAN, cGAN + L1)",
     settings={**TRAINING, **TRANSLATION,
               "batch_size": {**TRAINING["batch_size"], "default": 32},

@@ -15,7 +15,8 @@ from torch import nn
 
 from dlrepro.families import Family
 from dlrepro.families.settings import DENSITY
-from dlrepro.train.density import cost_model
+from dlrepro.data.binarised import PIXELS
+from dlrepro.train.density import plan_work
 
 
 class MaskedConv2d(nn.Conv2d):
@@ -78,7 +79,6 @@ FAMILY = Family(
     name="pixelcnn", kind="density", data="binarised", figures=True,
     build=lambda settings: PixelCNN(settings["channels"], settings["layers"]),
     # sampling: one forward pass over half the image on average per pixel
-    plan_cost=cost_model(1.45, scale=lambda s: (s["channels"] / 16) ** 2 * max(s["layers"], 1) / 3,
-                         extra_images=lambda s: s["samples"] * 784 / 4),
+    plan_work=plan_work(sampled=lambda s: s["samples"] * PIXELS),   # one pass per pixel
     description="small PixelCNN: masked convolutions (type A, then B) as the conditionals",
     settings={**DENSITY, "lr": {**DENSITY["lr"], "default": 0.005}})

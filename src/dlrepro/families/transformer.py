@@ -39,6 +39,7 @@ from torch import nn
 from dlrepro.families import Family
 from dlrepro.io import stable_hash
 from dlrepro.train.seeding import derive_seed, enable_determinism
+from dlrepro.train.work import Work
 
 TASKS = ("copy", "reverse", "sort", "lm")
 BOS = 0                 # seq2seq token 0 starts the decoder's input; symbols are 1..vocab
@@ -398,10 +399,16 @@ class Task:
         return metrics, attention_figure(weights, symbols, ["BOS", *map(str, decoded[0, :-1].tolist())]), {}
 
 
-def attention_figure(weights: dict, keys: list[str], queries: list[str]) -> dict:
-    """The report's per-head attention maps (plots.attention_maps) of one input."""
-    return {"attention": {"kind": "attention_maps", "source": keys, "target": queries,
-                          "maps": {name: w[0] for name, w in weights.items()}}}
+def attention_figure(weights: dict, source: list[str], target: list[str]) -> dict:
+    """The report's per-head attention maps (plots.attention_maps) of one input, each with the
+    labels of its keys and queries: encoder self-attention reads the source against itself, the
+    decoder's self-attention the target against itself, cross-attention target over source."""
+    maps = {}
+    for name, w in weights.items():
+        keys = source if name.startswith(("encoder", "cross")) else target
+        queries = source if name.startswith("encoder") else target
+        maps[name] = {"weights": w[0], "keys": keys, "queries": queries}
+    return {"attention": {"kind": "attention_maps", "maps": maps}}
 
 
 def run(spec: dict, folder, inputs=None, progress: bool = False) -> dict:
@@ -492,21 +499,34 @@ def _curve_metrics(history: pd.DataFrame) -> dict:
     return {k: v for k, v in out.items() if math.isfinite(v)}
 
 
-def plan_cost(s: dict, costs, corpus_words: int) -> tuple[int, float, bool]:
-    """(steps, seconds, measured=False): seconds per step of the default sizes, measured in the
-    default DAG on the 2-core reference CPU (two jobs at a time, held-out measurements included;
-    a reference epoch took 2.99 s), scaled by the work per step relative to those sizes. Smaller
-    models cost no less: at these sizes a step is bound by per-operation overhead."""
+def plan_work(s: dict, data: dict) -> Work:
+    """The planner's count (dlrepro.plan): the optimisation steps, and the held-out examples
+    read at each measurement (a greedy decode reads a string once per output symbol) and at the
+    end."""
+    measurements = s["steps"] // s["log_every"] + 1
     if s["task"] == "lm":
-        work = s["d_model"] / 32 * s["layers"] / 2 * s["batch_size"] / 64 * s["context"] / 32
-    else:
-        work = (s["d_model"] / 32 * s["layers"] / 2 * s["batch_size"] / 32
-                * sum(s["train_len"]) / 2 / 10)
-    per_step = STEP_SECONDS["lm" if s["task"] == "lm" else "seq2seq"] * max(work, 1.0)
-    return s["steps"], s["steps"] * per_step, False
+        return Work(s["steps"], s["batch_size"], (measurements + 1) * s["eval_strings"])
+    low, high = s["train_len"]
+    held_out = s["eval_strings"] * (high - low + 1)
+    final = s["eval_strings"] * sum(range(low, s["long_len"][1] + 1))     # greedy, every length
+    return Work(s["steps"], s["batch_size"],
+                measurements * (held_out + s["eval_strings"] * low) + final)
 
 
-STEP_SECONDS = {"seq2seq": 0.026, "lm": 0.031}   # default sizes; see plan_cost
+def step_probe(s: dict, device, corpus=None):
+    """One optimisation step of the run's own code at these settings (benchmarks/gpu_check.py
+    times it for the planner); the lm task reads `corpus`."""
+    torch.manual_seed(0)
+    task = Task(s, corpus, seed=0)
+    optimizer = torch.optim.Adam(task.model.parameters(), lr=s["lr"], betas=(0.9, 0.98))
+    generator = torch.Generator().manual_seed(0)
+
+    def step():
+        loss = task.loss(generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return step
 
 
 def _settings() -> dict:
@@ -551,7 +571,8 @@ def _settings() -> dict:
 
 
 FAMILY = Family(
-    name="transformer", kind="custom", data="corpus", run=run, plan_cost=plan_cost, figures=True,
+    name="transformer", kind="custom", data="corpus", run=run, plan_work=plan_work,
+    step_probe=step_probe, figures=True,
     description="Transformer encoder–decoder (copy / reverse / sort) and decoder-only character LM",
     settings=_settings(),
     rules=[{"if": {"properties": {"positions": {"const": "sinusoidal"}}},

@@ -22,7 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dlrepro.data.fashion_mnist import TRAIN_IMAGES
 from dlrepro.families.settings import GENERATIVE
+from dlrepro.train.work import Work
 
 SIZE, PAD = 32, 2                      # 28 x 28 padded by 2 on every side
 EDGE_THRESHOLD = 1.0                   # on the Sobel magnitude of [0, 1] images (max 4·√2)
@@ -209,16 +211,12 @@ TRANSLATION = {
 }
 
 
-def cost_model(ms_per_example: float, examples_per_image: float = 1.0):
-    """A translation family's plan_cost (dlrepro.plan): `ms_per_example` is one training
-    example's step at width 8, measured in the default DAG on the 2-core reference CPU (one
-    thread per job, two jobs at a time; a reference epoch took ~2 s); a step's arithmetic grows
-    with width². CycleGAN's example is one image of each domain (`examples_per_image` ½). The
-    per-epoch test losses cost about a third of a step per image."""
-    def plan_cost(s: dict, costs, corpus_words: int) -> tuple[int, float, bool]:
-        per_example = ms_per_example / 1000 * (s["width"] / 8) ** 2
-        examples = int((s["train_size"] or 55_000) * examples_per_image)
-        evaluated = s["eval_images"] * (s["epochs"] + 1) / 3
-        return (s["epochs"] * math.ceil(examples / s["batch_size"]),
-                per_example * (examples * s["epochs"] + evaluated), False)
-    return plan_cost
+def plan_work(examples_per_image: float = 1.0):
+    """A translation family's plan_work (dlrepro.plan): epochs over its training examples
+    (CycleGAN's example is one image of each domain: ½ an example per image), and the test
+    losses on eval_images before training and after each epoch."""
+    def work(s: dict, data: dict) -> Work:
+        examples = int((s["train_size"] or TRAIN_IMAGES - data["validation_size"]) * examples_per_image)
+        return Work(s["epochs"] * math.ceil(examples / s["batch_size"]), s["batch_size"],
+                    s["eval_images"] * (s["epochs"] + 1))
+    return work

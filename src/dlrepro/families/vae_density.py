@@ -16,7 +16,7 @@ import torch
 
 from dlrepro.families import Family
 from dlrepro.families.settings import DENSITY
-from dlrepro.train.density import cost_model
+from dlrepro.train.density import plan_work
 from dlrepro.families.vae import VAE
 
 IW_CHUNK = 100      # importance samples per decoder pass (memory: images x chunk x 784)
@@ -75,7 +75,6 @@ class DensityVAE(VAE):
 
 FAMILY = Family(
     name="vae-density", kind="density", data="binarised", figures=True, build=DensityVAE,
-    plan_cost=cost_model(0.08, scale=lambda s: s["hidden"] / 100,
-                         extra_images=lambda s: s["iw_images"] * max(s["iw_samples"]) / 4),
+    plan_work=plan_work(sampled=lambda s: s["iw_images"] * max(s["iw_samples"])),
     description="the project's MLP VAE on binarised images: −ELBO and importance-weighted −log p(x)",
     settings={**DENSITY, "lr": {**DENSITY["lr"], "default": 0.003}})

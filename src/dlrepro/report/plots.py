@@ -244,23 +244,22 @@ def image_rows(rows: dict, size: float = 0.75) -> bytes:
     return buffer.getvalue()
 
 
-def attention_maps(maps: dict, source: list[str], target: list[str]) -> bytes:
-    """One row per attention (kind/layer), one column per head: the weights of each query (row)
-    over the keys (columns) for one input. Encoder self-attention reads source against source,
-    the decoder's self-attention target against target, cross-attention target against source."""
-    heads = max(len(w) for w in maps.values())
+def attention_maps(maps: dict) -> bytes:
+    """One row per attention, one column per head: the weights of each query (row) over the keys
+    (columns) for one input. `maps`: {name: {"weights": heads x queries x keys, "keys": labels,
+    "queries": labels}}."""
+    heads = max(len(m["weights"]) for m in maps.values())
     names = list(maps)
     fig, axes = plt.subplots(len(names), heads, figsize=(1.9 * heads + 0.6, 1.9 * len(names)),
                              squeeze=False)
     for r, name in enumerate(names):
-        keys = source if name.startswith(("encoder", "cross")) else target
-        queries = source if name.startswith("encoder") else target
+        weights, keys, queries = maps[name]["weights"], maps[name]["keys"], maps[name]["queries"]
         for h in range(heads):
             ax = axes[r][h]
-            if h >= len(maps[name]):
+            if h >= len(weights):
                 ax.axis("off")
                 continue
-            ax.imshow(np.asarray(maps[name][h]), cmap="viridis", vmin=0, vmax=1, aspect="auto")
+            ax.imshow(np.asarray(weights[h]), cmap="viridis", vmin=0, vmax=1, aspect="auto")
             ax.set_xticks(range(len(keys)), keys, fontsize=5)
             ax.set_yticks(range(len(queries)), queries, fontsize=5)
             ax.set_title(f"{name.replace('/', ' ')}, head {h + 1}", fontsize=7)
@@ -435,7 +434,7 @@ def run_figure(figure: dict) -> bytes | None:
     if figure["kind"] == "latent_scatter":
         return latent_scatter(figure["codes"], figure["labels"], figure.get("background"))
     if figure["kind"] == "attention_maps":
-        return attention_maps(figure["maps"], figure["source"], figure["target"])
+        return attention_maps(figure["maps"])
     if figure["kind"] == "histograms":
         return histograms(figure["panels"], figure["xlabel"])
     if figure["kind"] == "lines":

@@ -21,9 +21,10 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from dlrepro.data.binarised import DATASETS, PIXELS, unpack
+from dlrepro.data.binarised import DATASETS, PIXELS, TEST_IMAGES, TRAIN_IMAGES, unpack
 from dlrepro.metrics.stats import auroc
 from dlrepro.train.seeding import derive_seed
+from dlrepro.train.work import Work
 
 EVAL_BATCH = 1000
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -162,17 +163,14 @@ class DensitySteps:
                                                          f"{outside} test (out)": ood_ratio.cpu()}}}}
 
 
-def cost_model(ms_per_image: float, scale=None, extra_images=None):
-    """A density family's plan_cost (dlrepro.plan): `ms_per_image` is one training image's
-    forward and backward pass at the family's default sizes, measured in the default DAG on the
-    2-core reference CPU (one thread per job, two jobs at a time; a reference epoch took ~2.1 s),
-    `scale(settings)` the work relative to those sizes. A scored image costs about half a
-    training image; `extra_images(settings)` counts other work in training images (sampling
+def plan_work(sampled=None):
+    """A density family's plan_work (dlrepro.plan): epochs over the binarised training split,
+    the validation images scored before training and after each epoch, the test images of both
+    data sets scored once; `sampled(settings)` counts other forward work in images (sampling
     pixel by pixel, importance samples)."""
-    def plan_cost(s: dict, costs, corpus_words: int) -> tuple[int, float, bool]:
-        per_image = ms_per_image / 1000 * (scale(s) if scale else 1.0)
-        train = s["train_size"] or 50_000
-        scored = s["val_images"] * (s["epochs"] + 1) + 2 * (s["test_images"] or 10_000)
-        images = train * s["epochs"] + scored / 2 + (extra_images(s) if extra_images else 0)
-        return s["epochs"] * math.ceil(train / s["batch_size"]), per_image * images, False
-    return plan_cost
+    def work(s: dict, data: dict) -> Work:
+        train = s["train_size"] or TRAIN_IMAGES
+        scored = s["val_images"] * (s["epochs"] + 1) + 2 * (s["test_images"] or TEST_IMAGES)
+        return Work(s["epochs"] * math.ceil(train / s["batch_size"]), s["batch_size"],
+                    scored + (sampled(s) if sampled else 0))
+    return work
