@@ -1,6 +1,8 @@
 """One place per concept: families and experiments are discovered, and nothing else names them."""
 import importlib
 import re
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +10,8 @@ from dlrepro.config import ConfigError, expand_runs, load_config, load_schema, v
 from dlrepro.experiments import EXPERIMENTS
 from dlrepro.families import FAMILIES
 from tests.conftest import REPO
+
+SRC = REPO / "src/dlrepro"
 
 # Shared code: it asks the registry, it never spells a family, nor a setting
 # that only one family has (a branch for that family: its figure options belong in its
@@ -92,3 +96,53 @@ def test_a_bad_family_declaration_is_refused_even_under_python_O():
 
     out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True)
     assert "refused: family x: kind must be one of" in out.stdout, out.stdout + out.stderr
+
+
+def _loops_with_backward(path: Path) -> list[int]:
+    """Lines of the for/while loops in a module whose body calls .backward(): a training loop."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    return sorted(node.lineno for node in ast.walk(tree) if isinstance(node, (ast.For, ast.While))
+                  and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                          and n.func.attr == "backward" for n in ast.walk(node)))
+
+
+def test_no_family_trains_outside_the_engine_unless_it_says_why():
+    """Training loops live in the engine's steps (train/); a family module with a loop of its own
+    is a custom family that declares why (outside_engine), and only custom families do."""
+    from dlrepro.families import FAMILIES
+
+    by_module = {Path(sys.modules[f.module].__file__).name: f for f in FAMILIES.values()}
+    found = {}
+    for path in sorted(SRC.rglob("*.py")):
+        if path.parent.name != "train" and _loops_with_backward(path):
+            found[path.relative_to(SRC).as_posix()] = by_module.get(path.name) if path.parent.name == "families" else None
+    assert found, "the search finds the declared loops (gan-toy's, the surfaces')"
+    for where, family in found.items():
+        assert family is not None and family.kind == "custom" and family.outside_engine, where
+    for family in FAMILIES.values():
+        assert bool(family.outside_engine) == (family.kind == "custom"), family.name
+        assert family.kind != "custom" or len(family.outside_engine) > 20, family.name
+
+
+def test_custom_families_resolve_the_device_as_the_engine_does():
+    """`device: cuda` where no CUDA is visible is the engine's config error for every family
+    that runs on the device; a CPU-only family runs on the CPU and run.json says why."""
+    import torch
+
+    from dlrepro.errors import ConfigError
+    from dlrepro.families import FAMILIES
+
+    if torch.cuda.is_available():
+        pytest.skip("needs a machine without CUDA")
+    for family in FAMILIES.values():
+        device, described = family.device_for({"device": "auto"})
+        assert device.type == "cpu" and described.startswith("cpu: ")
+        if family.cpu_only:
+            assert family.device_for({"device": "cuda"})[1].endswith(f"(CPU only: {family.cpu_only})")
+        else:
+            with pytest.raises(ConfigError, match="'device' is 'cuda'"):
+                family.device_for({"device": "cuda"})
+    cpu_only = {f.name for f in FAMILIES.values() if f.cpu_only}
+    assert cpu_only and all(FAMILIES[name].kind == "custom" for name in cpu_only)

@@ -6,6 +6,7 @@ import sys
 import pytest
 import torch
 
+from dlrepro.data import Inputs
 from dlrepro.errors import ConfigError
 from dlrepro.families import get
 from dlrepro.families.transformer import (Attention, CharText, LanguageModel, Seq2Seq, recorded,
@@ -19,6 +20,12 @@ FAMILY = get("transformer")
 def settings(**changes) -> dict:
     s = {k: v["default"] for k, v in FAMILY.settings.items()}
     return {**s, "model": "transformer", **changes}
+
+
+def train(run_spec: dict, out) -> dict:
+    """One run through the engine, as a training job runs it."""
+    [metrics] = FAMILY.train([run_spec], [RunFolder(out)], Inputs(), progress=False)
+    return metrics
 
 
 def spec(**changes) -> dict:
@@ -120,7 +127,7 @@ def test_learned_rows_beyond_the_training_lengths_get_no_gradient():
 
 
 def test_a_tiny_model_learns_copy(tmp_path):
-    metrics = FAMILY.run(spec(task="copy", steps=300, log_every=100), RunFolder(tmp_path))
+    metrics = train(spec(task="copy", steps=300, log_every=100), tmp_path)
     assert metrics["status"] == "ok"
     assert metrics["token_accuracy"] > 0.9, metrics
     figure = RunFolder(tmp_path).outputs()["figures"]["attention"]
@@ -175,7 +182,7 @@ def test_odd_width_with_sinusoidal_positions_is_rejected_by_the_config():
 
 def test_run_killed_midway_resumes_to_identical_metrics(tmp_path):
     run_spec = spec(task="reverse", steps=300, log_every=20, d_model=16, ff=32, batch_size=32)
-    FAMILY.run(run_spec, RunFolder(tmp_path / "uninterrupted"))
+    train(run_spec, tmp_path / "uninterrupted")
 
     out = tmp_path / "killed"
     command = [sys.executable, "-m", "dlrepro.cli", "train", "--spec", json.dumps(run_spec),
@@ -191,7 +198,7 @@ def test_run_killed_midway_resumes_to_identical_metrics(tmp_path):
 
 
 def test_a_diverging_run_is_recorded_not_raised(tmp_path):
-    metrics = FAMILY.run(spec(task="copy", steps=40, log_every=10, lr=1e9), RunFolder(tmp_path))
+    metrics = train(spec(task="copy", steps=40, log_every=10, lr=1e9), tmp_path)
     assert metrics["status"] == "diverged"
     folder = RunFolder(tmp_path)
     assert folder.metrics()["status"] == "diverged" and folder.outputs() == {"figures": {}}

@@ -43,6 +43,28 @@ def test_smoke_dag_produces_every_run_table_and_report(smoke_dag):
     assert json.loads((smoke_dag / "results/determinism.json").read_text())["identical"] is True
 
 
+def test_every_run_records_the_device_that_ran_it(smoke_dag):
+    """The smoke profile says `device: auto`; with no CUDA here every family resolves the CPU,
+    the engine's and the custom ones alike, and the CPU-only families say why in run.json."""
+    from dlrepro.families import get
+
+    config = load_config([smoke_dag / "config/config.yaml", smoke_dag / "config/smoke.yaml"])
+    assert config["device"] == "auto"
+    seen = set()
+    for path in (smoke_dag / "results/runs").rglob("run.json"):
+        info = json.loads(path.read_text())
+        family, settings = get(info["spec"]["settings"]["model"]), info["spec"]["settings"]
+        seen.add(family.name)
+        assert info["device"].startswith("cpu: "), (path, info["device"])
+        if family.cpu_only:
+            assert info["device"].endswith(f"(CPU only: {family.cpu_only})"), path
+        elif settings.get("implementation") == "gensim":
+            assert info["device"].endswith("(gensim's C loop, 1 worker)"), path
+        else:
+            assert "(" not in info["device"].removesuffix("thread(s)"), path
+    assert seen == {run.family.name for run in expand_runs(config)}
+
+
 def test_rerun_does_nothing_and_a_deleted_run_reruns_its_job(smoke_dag):
     nothing = snakemake("-n", *SMOKE, cwd=smoke_dag)
     assert "Nothing to be done" in nothing.stdout + nothing.stderr

@@ -182,6 +182,11 @@ class RunFolder:
             compact = _share(compact, self.shared_dir)
         atomic_torch_save(compact, self.outputs_file)
 
+    def write_table(self, name: str, table) -> None:
+        """A per-run table (a DataFrame) as <name>.csv; write() lists it in run.json."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.path / f"{name}.csv", table.to_csv(index=False))
+
     def write(self, spec: dict, metrics: dict, history=None, device: str = "",
               timings: dict | None = None, tables: dict | None = None) -> None:
         """history.csv and other tables, run.json, then metrics.json (the completion marker)."""
@@ -191,7 +196,7 @@ class RunFolder:
         if history is not None:
             atomic_write_text(self.path / HISTORY, history.to_csv(index=False))
         for name, table in (tables or {}).items():
-            atomic_write_text(self.path / f"{name}.csv", table.to_csv(index=False))
+            self.write_table(name, table)
         written = [*sorted(p.name for p in self.path.glob("*.csv")),
                    *([OUTPUTS] if self.outputs_file.exists() else [])]
         write_json(self.path / INFO, {

@@ -72,7 +72,9 @@ class Inputs:
         return self._cache
 
     def load(self, data: str | None) -> dict:
-        """The tensors of a family's `data` (the corpus is read by its family from `corpus`)."""
+        """The tensors of a family's `data`; the corpus's path (its family reads it)."""
+        if data == "corpus":
+            return {"corpus": self.corpus}
         if data == "binarised":
             if self._binarised is None:
                 from dlrepro.data.binarised import load

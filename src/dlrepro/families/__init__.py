@@ -5,8 +5,13 @@ needs to know about it; nothing outside the family's module names the family:
 
   name        the `model:` value of a config's settings
   kind        "classifier", "generative" or "density": trained by the one engine
-              (dlrepro.train.engine) with that kind's steps and the family's `build`; "custom":
-              its own `run` (families that are not epoch loops: backprop, surface, word2vec, ...)
+              (dlrepro.train.engine) with that kind's steps and the family's `build`;
+              "sequence": trained by the engine with the family's own `steps` (the Transformer);
+              "custom": its own `run`, with the reason in `outside_engine`
+  outside_engine  custom: why it does not train through the engine (a test holds every
+              family to it: only a custom family, with a reason, has a loop of its own)
+  cpu_only    why it runs on the CPU whatever the config's device says (empty: it runs on the
+              resolved device); run.json records the device that really ran either way
   data        what its training job reads: "fashion-mnist", "binarised" (binarised MNIST and
               Fashion-MNIST), "corpus" or None
   settings    JSON-schema properties of its settings, with defaults; the config validator
@@ -15,6 +20,7 @@ needs to know about it; nothing outside the family's module names the family:
   scored      the scoring stage rates its outputs.pt (PSNR, SSIM, LPIPS, Fréchet distance)
   figures     it leaves figure data in outputs.pt for the report without being scored
   build       settings -> nn.Module (classifier: logits; generative: see train/generative.py)
+  steps       sequence: (family, spec, inputs) -> the engine's steps for one run
   run         custom: (spec, RunFolder, Inputs) -> metrics
   derived_metrics  generative: history frame -> extra metrics read off the curves
   plan_work   the planner's count of a run's work, (settings, data config) -> plan.Work
@@ -36,7 +42,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Callable
 
-KINDS = ("classifier", "generative", "density", "custom")
+KINDS = ("classifier", "generative", "density", "sequence", "custom")
 DATA = ("fashion-mnist", "binarised", "corpus", None)
 
 
@@ -51,7 +57,10 @@ class Family:
     scored: bool = False
     figures: bool = False
     build: Callable | None = None
+    steps: Callable | None = None
     run: Callable | None = None
+    outside_engine: str = ""
+    cpu_only: str = ""
     derived_metrics: Callable | None = None
     plan_work: Callable | None = None
     step_probe: Callable | None = None
@@ -67,6 +76,25 @@ class Family:
             raise ValueError(f"family {self.name}: data must be one of {DATA}, not {self.data!r}")
         if (self.run is not None) != (self.kind == "custom"):
             raise ValueError(f"family {self.name}: a custom family has run(), a trained one has build()")
+        if (self.steps is not None) != (self.kind == "sequence"):
+            raise ValueError(f"family {self.name}: a sequence family has steps, no other has")
+        if (self.kind == "custom") != bool(self.outside_engine):
+            raise ValueError(f"family {self.name}: a custom family says why it trains outside the "
+                             "engine (outside_engine=...), and only a custom family does")
+
+    def device_for(self, spec: dict):
+        """(torch device, run.json's description) of a custom run: the config's device resolved
+        as the engine resolves it, or the CPU for a family that says why it is CPU only."""
+        import torch
+
+        from dlrepro.provenance import device_description
+        from dlrepro.train.seeding import resolve_device
+
+        if self.cpu_only:
+            device = torch.device("cpu")
+            return device, f"{device_description(device)} (CPU only: {self.cpu_only})"
+        device = resolve_device(spec["device"])
+        return device, device_description(device)
 
     @property
     def reads_fashion_mnist(self) -> bool:
@@ -128,6 +156,8 @@ class Family:
         if self.kind == "density":
             from dlrepro.train.density import DensitySteps
             return engine.OneRun(DensitySteps(self, specs[0], cache))
+        if self.kind == "sequence":
+            return engine.OneRun(self.steps(self, specs[0], cache))
         from dlrepro.train.generative import GenerativeSteps
         return engine.OneRun(GenerativeSteps(self, specs[0], cache))
 

@@ -85,13 +85,16 @@ def run(spec: dict, folder, inputs=None, progress: bool = False) -> dict:
         "max_abs_diff_hand_autograd": float((table.hand - table.autograd).abs().max()),
         "max_abs_diff_hand_fd": float((table.hand - table.finite_difference).abs().max()),
     }
-    folder.write(spec, metrics, None, "cpu (float64)", {"train_seconds": time.perf_counter() - tic},
+    folder.write(spec, metrics, None, FAMILY.device_for(spec)[1], {"train_seconds": time.perf_counter() - tic},
                  tables={"gradients": table})
     return metrics
 
 
 FAMILY = Family(
     name="backprop", kind="custom", fixed_seconds=0.1, data=None, run=run,
+    outside_engine="one forward and backward pass of note 004's example, by hand, by autograd "
+                   "and by finite differences: nothing trains",
+    cpu_only="float64 arithmetic on eight weights",
     description="note 004's 2-2-2 sigmoid network, gradients by hand, autograd and finite differences",
     settings={"lr": {"description": "The step size of the one gradient step.", "type": "number",
                      "exclusiveMinimum": 0, "default": 0.5}})

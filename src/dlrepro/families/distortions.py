@@ -15,7 +15,6 @@ import torch
 from PIL import Image
 
 from dlrepro.families import Family
-from dlrepro.provenance import device_description
 from dlrepro.train.seeding import derive_seed
 
 
@@ -67,13 +66,15 @@ def run(spec: dict, folder, inputs, progress: bool = False) -> dict:
                          "lpips_both_sizes": True,   # does the ranking depend on LPIPS' input size?
                          "figures": {"grid": {"kind": "image_rows", "rows": grid, "size": 1.0}}})
     metrics = {"status": "ok", "n_images": len(originals), "n_sets": len(pairs)}
-    folder.write(spec, metrics, None, device_description(torch.device("cpu")),
+    folder.write(spec, metrics, None, FAMILY.device_for(spec)[1],
                  {"train_seconds": time.perf_counter() - tic, "epoch_seconds": float("nan")})
     return metrics
 
 
 FAMILY = Family(
     name="distortions", kind="custom", fixed_seconds=5.0, data="fashion-mnist", scored=True, run=run,
+    outside_engine="nothing trains: it distorts test images for the scoring stage",
+    cpu_only="PIL's JPEG and the other distortions work on CPU arrays",
     description="test images under known distortions, for the image metrics",
     settings={"distortions": {
         "description": "distortion -> strengths (noise σ, blur σ in px, shift in px, JPEG quality).",

@@ -41,6 +41,7 @@ from dlrepro.train.seeding import derive_seed, enable_determinism
 STUDIES = ("optimal-discriminator", "value-vs-jsd", "ring-minimax", "ring-non-saturating", "ring-r1")
 RING_MODES, RING_RADIUS, RING_STD = 8, 2.0, 0.05
 RING_SAMPLES, COVERED_SHARE = 2500, 0.01
+CPU = torch.device("cpu")
 DATA_REGION = 0.02       # D is compared with D* where (p_data + p_g)/2 exceeds this
 
 
@@ -85,16 +86,18 @@ def mlp(inputs: int, width: int, outputs: int) -> nn.Module:
                          nn.Linear(width, width), nn.LeakyReLU(0.2), nn.Linear(width, outputs))
 
 
-def train_discriminator(sample_data, sample_g, settings: dict, generator: torch.Generator) -> nn.Module:
+def train_discriminator(sample_data, sample_g, settings: dict, generator: torch.Generator,
+                        device=CPU) -> nn.Module:
     """D trained to convergence (settings d_steps) by the discriminator's loss of the minimax
-    game, on fresh samples of both distributions every step."""
-    d = mlp(1, 64, 1)
+    game, on fresh samples of both distributions every step (drawn on the CPU from the run's
+    generator: the same samples on every device)."""
+    d = mlp(1, 64, 1).to(device)
     optimizer = torch.optim.Adam(d.parameters(), lr=settings["lr"])
     n = settings["batch_size"]
-    ones, zeros = torch.ones(n, 1), torch.zeros(n, 1)
+    ones, zeros = torch.ones(n, 1, device=device), torch.zeros(n, 1, device=device)
     for _ in range(settings["d_steps"]):
-        loss = (F.binary_cross_entropy_with_logits(d(sample_data(n, generator)), ones)
-                + F.binary_cross_entropy_with_logits(d(sample_g(n, generator)), zeros))
+        loss = (F.binary_cross_entropy_with_logits(d(sample_data(n, generator).to(device)), ones)
+                + F.binary_cross_entropy_with_logits(d(sample_g(n, generator).to(device)), zeros))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -113,13 +116,13 @@ def sample_normal(mean: float, std: float):
 def discriminator_logit(d: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """D's logit on the float64 grid (the network is float32; the integrals are float64)."""
     with torch.no_grad():
-        return d(x[:, None].float())[:, 0].double()
+        return d(x[:, None].float().to(next(d.parameters()).device))[:, 0].double().cpu()
 
 
-def study_optimal_discriminator(settings, generator):
+def study_optimal_discriminator(settings, generator, device=CPU):
     x = torch.linspace(-6, 6, 1201, dtype=torch.float64)
     p_data, p_g = bimodal_pdf(x), normal_pdf(x, 0.0, 1.5)
-    d = train_discriminator(sample_bimodal, sample_normal(0.0, 1.5), settings, generator)
+    d = train_discriminator(sample_bimodal, sample_normal(0.0, 1.5), settings, generator, device)
     d_x = torch.sigmoid(discriminator_logit(d, x))
     d_star = optimal_discriminator(p_data, p_g)
     region = (p_data + p_g) / 2 > DATA_REGION
@@ -131,13 +134,14 @@ def study_optimal_discriminator(settings, generator):
     return metrics, history, {}
 
 
-def study_value_vs_jsd(settings, generator):
+def study_value_vs_jsd(settings, generator, device=CPU):
     rows = []
     for mu in settings["shifts"]:
         x = torch.linspace(-10, 10 + mu, 4001, dtype=torch.float64)
         log_p_data, log_p_g = normal_log_pdf(x, 0.0, 1.0), normal_log_pdf(x, mu, 1.0)
         p_data, p_g = log_p_data.exp(), log_p_g.exp()
-        d = train_discriminator(sample_normal(0.0, 1.0), sample_normal(mu, 1.0), settings, generator)
+        d = train_discriminator(sample_normal(0.0, 1.0), sample_normal(mu, 1.0), settings, generator,
+                                device)
         logit = discriminator_logit(d, x)
         # log D* and log(1 − D*) from the log densities: D* itself rounds to 1 in the tails.
         log_total = torch.logaddexp(log_p_data, log_p_g)
@@ -177,23 +181,23 @@ def mode_coverage(samples: torch.Tensor) -> tuple[int, float]:
     return int((per_mode >= COVERED_SHARE * len(samples)).sum()), float(good.float().mean())
 
 
-def study_ring(settings, generator, loss: str):
+def study_ring(settings, generator, loss: str, device=CPU):
     latent, n = settings["latent"], settings["batch_size"]
-    g_net, d_net = mlp(latent, settings["width"], 2), mlp(2, settings["width"], 1)
+    g_net, d_net = mlp(latent, settings["width"], 2).to(device), mlp(2, settings["width"], 1).to(device)
     betas = (0.5, 0.999)
     g_opt = torch.optim.Adam(g_net.parameters(), lr=settings["lr"], betas=betas)
     d_opt = torch.optim.Adam(d_net.parameters(), lr=settings["lr"], betas=betas)
-    z_eval = torch.randn(RING_SAMPLES, latent, generator=generator)   # the same noise at every log
+    z_eval = torch.randn(RING_SAMPLES, latent, generator=generator).to(device)   # the same at every log
     rows = []
     for step in range(settings["ring_steps"] + 1):
         if step % settings["log_every"] == 0:
             with torch.no_grad():
-                covered, quality = mode_coverage(g_net(z_eval))
+                covered, quality = mode_coverage(g_net(z_eval).cpu())
             rows.append({"step": step, "modes_covered": covered, "hq_fraction": quality})
         if step == settings["ring_steps"]:
             break
-        real = sample_ring(n, generator)
-        fake = g_net(torch.randn(n, latent, generator=generator))
+        real = sample_ring(n, generator).to(device)
+        fake = g_net(torch.randn(n, latent, generator=generator).to(device))
         if loss == "ring-r1":
             real.requires_grad_(True)
         d_real, d_fake = d_net(real), d_net(fake.detach())
@@ -228,22 +232,25 @@ def run(spec: dict, folder, inputs=None, progress: bool = False) -> dict:
     seed = derive_seed(spec["seed"], spec["experiment"], study)
     torch.manual_seed(seed)                          # the networks' initialisation
     generator = torch.Generator().manual_seed(seed)  # every sample
+    device, described = FAMILY.device_for(spec)
     tic = time.perf_counter()
     if study == "optimal-discriminator":
-        metrics, history, tables = study_optimal_discriminator(settings, generator)
+        metrics, history, tables = study_optimal_discriminator(settings, generator, device)
     elif study == "value-vs-jsd":
-        metrics, history, tables = study_value_vs_jsd(settings, generator)
+        metrics, history, tables = study_value_vs_jsd(settings, generator, device)
     else:
-        metrics, history, tables = study_ring(settings, generator, study)
+        metrics, history, tables = study_ring(settings, generator, study, device)
     finite = all(math.isfinite(v) for v in metrics.values())
     metrics = {"status": "ok" if finite else "diverged", **metrics}
-    folder.write(spec, metrics, history, "cpu (toy data)",
+    folder.write(spec, metrics, history, described,
                  {"train_seconds": time.perf_counter() - tic}, tables=tables)
     return metrics
 
 
 FAMILY = Family(
     name="gan-toy", kind="custom", fixed_seconds=10.0, data=None, run=run,
+    outside_engine="three studies on samplers with closed-form densities, each its own small loop "
+                   "(a discriminator trained to convergence; a GAN on a ring of Gaussians)",
     description="GAN theory on toy densities: D*, V = −log 4 + 2·JSD, mode coverage on a ring",
     settings={
         "study": {"enum": list(STUDIES), "default": "optimal-discriminator"},

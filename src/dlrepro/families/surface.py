@@ -79,13 +79,15 @@ def run(spec: dict, folder, inputs=None, progress: bool = False) -> dict:
         metrics[f"final_gap/{i}"] = float(final["f"] - f_star)
         metrics[f"final_distance/{i}"] = float(((final["x"] - gx) ** 2 + (final["y"] - gy) ** 2) ** 0.5)
     history = pd.concat(frames, ignore_index=True)
-    folder.write(spec, metrics, history, "cpu (float64, 2 parameters)",
+    folder.write(spec, metrics, history, FAMILY.device_for(spec)[1],
                  {"train_seconds": time.perf_counter() - tic})
     return metrics
 
 
 FAMILY = Family(
     name="surface", kind="custom", fixed_seconds=0.5, data=None, run=run,
+    outside_engine="an optimizer's path on a closed-form 2-D function: no model, no data",
+    cpu_only="float64 steps on 2 parameters",
     description="an optimizer on a 2-D toy loss surface",
     settings={
         **OPTIMIZER,

@@ -21,15 +21,16 @@ attention and not about a warm-up schedule. Attention runs through
 report's attention maps, entropies and the tests, `Attention.record` computes the same
 attention explicitly, from the same parameters, and keeps the weights.
 
-Custom family: each run is one step loop with its own generator (data) and a checkpoint every
-`log_every` steps (model, optimizer, generator, history): a killed run resumes to identical
-numbers. Variants of one seed see the same data and, where shapes agree, the same initialisation.
+Trained by the engine (train/engine.py) with this family's steps (TransformerSteps): a round of
+`log_every` steps is the engine's epoch, so a run gets the device and its GPU slot, the progress
+bar, divergence as a result and a checkpoint every round (model, optimizer, its own data
+generator, history), from which a killed run resumes to identical numbers. Data are drawn on the
+CPU from the run's generators and moved to the device. Variants of one seed see the same data
+and, where shapes agree, the same initialisation.
 """
 from __future__ import annotations
 
 import math
-import sys
-import time
 
 import pandas as pd
 import torch
@@ -37,8 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dlrepro.families import Family
-from dlrepro.io import stable_hash
-from dlrepro.train.seeding import derive_seed, enable_determinism
+from dlrepro.train.seeding import derive_seed
 from dlrepro.train.work import Work
 
 TASKS = ("copy", "reverse", "sort", "lm")
@@ -332,32 +332,38 @@ def lm_loss(model, windows: torch.Tensor, batch: int = 64) -> float:
 
 # -- one run -------------------------------------------------------------------------------------
 class Task:
-    """The task's model, its training batches and its measurements."""
+    """The task's model, its training batches and its measurements, on `device`. Data are drawn
+    on the CPU from the run's generators (the same strings and windows on every device) and
+    moved there."""
 
-    def __init__(self, s: dict, corpus, seed: int):
-        self.s = s
+    def __init__(self, s: dict, corpus, seed: int, device=torch.device("cpu")):
+        self.s, self.device = s, device
         test = torch.Generator().manual_seed(derive_seed(seed, "transformer", f"{s['task']}/test"))
         if s["task"] == "lm":
             self.text = CharText(corpus, s)
-            self.model = LanguageModel(s, len(self.text.characters))
-            self.windows = self.text.held_out_windows(s["context"])[:s["eval_strings"]]
+            self.model = LanguageModel(s, len(self.text.characters)).to(device)
+            self.windows = self.text.held_out_windows(s["context"])[:s["eval_strings"]].to(device)
             self.probe = (self.windows[:8, :-1],)
         else:
-            self.model = Seq2Seq(s)
+            self.model = Seq2Seq(s).to(device)
             low, high = s["train_len"]
-            self.held_out = held_out_strings(s, range(low, high + 1), test)
-            self.longer = held_out_strings(s, range(high + 1, s["long_len"][1] + 1), test)
+            self.held_out = self._on_device(held_out_strings(s, range(low, high + 1), test))
+            self.longer = self._on_device(held_out_strings(s, range(high + 1, s["long_len"][1] + 1), test))
             self.probe = self.held_out[0]
+
+    def _on_device(self, strings: list[tuple]) -> list[tuple]:
+        return [tuple(x.to(self.device) for x in pair) for pair in strings]
 
     def loss(self, generator) -> torch.Tensor:
         s = self.s
         if s["task"] == "lm":
-            chunk = self.text.batch(s["batch_size"], s["context"], generator)
+            chunk = self.text.batch(s["batch_size"], s["context"], generator).to(self.device)
             logits = self.model(chunk[:, :-1])
             return F.cross_entropy(logits.flatten(0, 1), chunk[:, 1:].flatten())
         low, high = s["train_len"]
         length = int(torch.randint(low, high + 1, (1,), generator=generator))
-        source, target = make_strings(s["task"], s["batch_size"], length, s["vocab"], generator)
+        source, target = (x.to(self.device) for x in
+                          make_strings(s["task"], s["batch_size"], length, s["vocab"], generator))
         return F.cross_entropy(self.model(source, target).flatten(0, 1), target.flatten())
 
     def log_row(self) -> dict:
@@ -411,72 +417,110 @@ def attention_figure(weights: dict, source: list[str], target: list[str]) -> dic
     return {"attention": {"kind": "attention_maps", "maps": maps}}
 
 
-def run(spec: dict, folder, inputs=None, progress: bool = False) -> dict:
-    s = spec["settings"]
-    enable_determinism()
-    torch.set_num_threads(spec.get("threads", 1))
-    seed = derive_seed(spec["seed"], "transformer", s["task"])   # the same for every variant
-    torch.manual_seed(seed)                                      # initialisation
-    task = Task(s, getattr(inputs, "corpus", None), spec["seed"])
-    model = task.model
-    optimizer = torch.optim.Adam(model.parameters(), lr=s["lr"], betas=(0.9, 0.98))
-    generator = torch.Generator().manual_seed(seed)              # training data
-    spec_hash = stable_hash(spec)
-    rows, running, step, train_seconds = [], [], 0, 0.0
-    state = folder.checkpoint(spec_hash)
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
-        rows, running, step = state["rows"], state["running"], state["step"]
-        train_seconds = state["train_seconds"]
-        print(f"[dlrepro] resuming {folder.path} at step {step}", file=sys.stderr)
-    status = "ok"
-    tic = time.perf_counter()
-    while True:
-        if step % s["log_every"] == 0 or step == s["steps"]:
-            model.eval()
-            row = {"step": step, "train_loss": sum(running) / len(running) if running else math.nan,
-                   **task.log_row()}
-            model.train()
-            running = []
-            print(f"[dlrepro] {spec['experiment']}/{spec['variant']} seed {spec['seed']}: step "
-                  f"{step}/{s['steps']}, train loss {row['train_loss']:.4f}", file=sys.stderr)
-            if step == s["steps"]:
-                rows.append(row)
-                break
-        loss = task.loss(generator)
-        value = loss.item()                      # the step's one read of the loss
+class TransformerSteps:
+    """The engine's steps (train/engine.py, a group of one) for a Transformer run. A round (the
+    engine's epoch) is `log_every` optimisation steps, begun by a held-out measurement: a row
+    of the history, with the gradients that reach q and k in the round's first step; the last
+    round ends with the final measurement. The run's own generator draws its training data and
+    is saved with the weights in each round's checkpoint, so a killed run resumes to the same
+    numbers."""
+
+    def __init__(self, family, spec: dict, inputs):
+        self.spec, self.s, self.corpus = spec, spec["settings"], inputs["corpus"]
+        self.seed = derive_seed(spec["seed"], "transformer", self.s["task"])  # the same in every variant
+        self.epochs = math.ceil(self.s["steps"] / self.s["log_every"])
+
+    def prepare_data(self, device) -> None:
+        self.device = device
+
+    def build(self, device) -> None:
+        torch.manual_seed(self.seed)          # initialisation: the same where variants' shapes agree
+        self.task = Task(self.s, self.corpus, self.spec["seed"], device)
+        self.model = self.task.model
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.s["lr"], betas=(0.9, 0.98))
+        self.generator = torch.Generator().manual_seed(self.seed)     # the training data
+        self.step, self.running = 0, []
+
+    def measure(self) -> dict:
+        """A history row: the step, the mean training loss since the last row, held-out scores."""
+        self.model.eval()
+        row = {"step": self.step,
+               "train_loss": sum(self.running) / len(self.running) if self.running else math.nan,
+               **self.task.log_row()}
+        self.model.train()
+        self.running = []
+        return row
+
+    def train_step(self) -> float:
+        """One optimisation step; the loss is read once (a non-finite one stops before the update)."""
+        loss = self.task.loss(self.generator)
+        value = loss.item()
         if not math.isfinite(value):
-            status = "diverged"
-            rows.append({"step": step, "train_loss": value})
-            break
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(s, step)
-        optimizer.zero_grad(set_to_none=True)
+            return value
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate(self.s, self.step)
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        running.append(value)
-        if step % s["log_every"] == 0:
-            rows.append(row | query_key_grad_norms(model))   # gradients as they reach q and k
-        optimizer.step()
-        step += 1
-        if step % s["log_every"] == 0 and step < s["steps"]:
-            train_seconds += time.perf_counter() - tic
-            tic = time.perf_counter()
-            folder.save_checkpoint({"spec_hash": spec_hash, "model": model.state_dict(),
-                                    "optimizer": optimizer.state_dict(),
-                                    "generator": generator.get_state(), "rows": rows,
-                                    "running": running, "step": step,
-                                    "train_seconds": train_seconds})
-    train_seconds += time.perf_counter() - tic
-    history = pd.DataFrame(rows)
-    model.eval()
-    metrics, figures, tables = task.final_metrics() if status == "ok" else ({}, {}, {})
-    metrics = {"status": status, **metrics, **_curve_metrics(history)}
-    folder.save_outputs({"figures": figures})
-    folder.write(spec, metrics, history, "cpu", {"train_seconds": train_seconds}, tables=tables)
-    folder.checkpoint_file.unlink(missing_ok=True)
-    return metrics
+        self.running.append(value)
+        return value
+
+    def start(self) -> list[dict]:
+        return []            # the first row (step 0) is measured as round 1 begins
+
+    def train_epoch(self, epoch: int) -> list[dict]:
+        row = self.measure()
+        end = min(epoch * self.s["log_every"], self.s["steps"])
+        self.diverged = False
+        while self.step < end:
+            value = self.train_step()
+            if not math.isfinite(value):   # the history ends with the step that diverged
+                self.diverged = True
+                return [row, {"step": self.step, "train_loss": value}][self.step == row["step"]:]
+            if self.step == row["step"]:
+                row |= query_key_grad_norms(self.model)
+            self.optimizer.step()
+            self.step += 1
+        return [row]
+
+    def end_epoch(self, epoch, rows, epoch_time, elapsed):
+        if self.diverged:
+            return rows, "diverged"
+        if self.step == self.s["steps"]:
+            rows = [*rows, self.measure()]
+        return rows, "ok"
+
+    def state_dict(self) -> dict:
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "generator": self.generator.get_state(), "step": self.step,
+                "running": self.running}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        if "optimizer" in state:          # absent once the run has finished
+            self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["generator"])
+        self.step, self.running = state["step"], state["running"]
+
+    def finish(self, history: list[dict], status: str, folder) -> dict:
+        self.model.eval()
+        metrics, figures, tables = self.task.final_metrics() if status == "ok" else ({}, {}, {})
+        folder.save_outputs({"figures": figures})
+        for name, table in tables.items():
+            folder.write_table(name, table)
+        return {"status": status, **metrics, **_curve_metrics(pd.DataFrame(history))}
+
+
+def step_probe(s: dict, device, corpus=None):
+    """One optimisation step of the run's own steps at these settings (benchmarks/gpu_check.py
+    times it for the planner); the lm task reads `corpus`."""
+    steps = TransformerSteps(None, {"settings": s, "seed": 0}, {"corpus": corpus})
+    steps.prepare_data(device)
+    steps.build(device)
+
+    def step():
+        steps.train_step()
+        steps.optimizer.step()
+    return step
 
 
 def learning_rate(s: dict, step: int) -> float:
@@ -511,22 +555,6 @@ def plan_work(s: dict, data: dict) -> Work:
     final = s["eval_strings"] * sum(range(low, s["long_len"][1] + 1))     # greedy, every length
     return Work(s["steps"], s["batch_size"],
                 measurements * (held_out + s["eval_strings"] * low) + final)
-
-
-def step_probe(s: dict, device, corpus=None):
-    """One optimisation step of the run's own code at these settings (benchmarks/gpu_check.py
-    times it for the planner); the lm task reads `corpus`."""
-    torch.manual_seed(0)
-    task = Task(s, corpus, seed=0)
-    optimizer = torch.optim.Adam(task.model.parameters(), lr=s["lr"], betas=(0.9, 0.98))
-    generator = torch.Generator().manual_seed(0)
-
-    def step():
-        loss = task.loss(generator)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    return step
 
 
 def _settings() -> dict:
@@ -571,7 +599,7 @@ def _settings() -> dict:
 
 
 FAMILY = Family(
-    name="transformer", kind="custom", data="corpus", run=run, plan_work=plan_work,
+    name="transformer", kind="sequence", data="corpus", steps=TransformerSteps, plan_work=plan_work,
     step_probe=step_probe, figures=True,
     description="Transformer encoder–decoder (copy / reverse / sort) and decoder-only character LM",
     settings=_settings(),

@@ -441,7 +441,7 @@ def run(spec: dict, folder, inputs, progress: bool = False) -> dict:
     tic = time.perf_counter()
     if settings["implementation"] == "gensim":
         words, vectors, history, corpus_words = _train_gensim(settings, sentences, seed)
-        device = "cpu (gensim, 1 worker)"
+        device = f"{device_description(torch.device('cpu'))} (gensim's C loop, 1 worker)"
     else:
         torch.set_num_threads(spec.get("threads", 1))
         torch_device = resolve_device(spec["device"])
@@ -487,6 +487,8 @@ def plan_cost(s: dict, costs, corpus_words: int) -> tuple[int, float, bool]:
 
 FAMILY = Family(
     name="word2vec", kind="custom", data="corpus", run=run, plan_cost=plan_cost,
+    outside_engine="word2vec.c's sparse updates by hand (no autograd, no optimizer), or gensim's "
+                   "C loop, one pass over the corpus per epoch",
     description="word2vec, ours (PyTorch) or gensim's, on the prepared corpus",
     settings={
         "implementation": {"description": "ours (PyTorch) or gensim (reference).",

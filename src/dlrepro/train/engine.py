@@ -1,5 +1,5 @@
-"""The one training engine: every family that trains in epochs (classifiers, autoencoders, VAEs,
-GANs, and the next ones) runs through `train`.
+"""The one training engine: every family that trains in epochs or rounds of steps (classifiers,
+autoencoders, VAEs, GANs, density models, the Transformer, and the next ones) runs through `train`.
 
 The engine owns what every run needs the same way: determinism switches, threads, the device and
 its GPU slot, the seed of the initial weights, resuming from the checkpoint, the progress bar,
@@ -13,6 +13,8 @@ checkpoint, history and status; a member that diverges or stops early is frozen 
 go on. A kind of family supplies only its steps (train/classifier.py, train/generative.py):
 
   members                              how many runs the group trains
+  epochs                               optional: the rounds to train, when they are not the
+                                       settings' epochs (a Transformer's: log_every steps each)
   prepare_data(device)                 the runs' data splits, on the device
   build(device, init_seeds)            the model(s) and optimizer(s), each member under its seed
   start() -> [rows]                    history of the untrained model (epoch 0), per member
@@ -96,6 +98,7 @@ def _resume_points(specs, folders, hashes) -> list[dict] | None:
 
 def _train(specs: list[dict], folders: list, steps, device: torch.device, progress: bool) -> list[dict]:
     settings, experiment = specs[0]["settings"], specs[0]["experiment"]
+    last_epoch = getattr(steps, "epochs", None) or settings["epochs"]
     members = range(steps.members)
     for folder in folders:
         folder.path.mkdir(parents=True, exist_ok=True)
@@ -112,7 +115,7 @@ def _train(specs: list[dict], folders: list, steps, device: torch.device, progre
         statuses = [c["status"] for c in checkpoints]
         elapsed = [c["elapsed"] for c in checkpoints]
         epochs = [c["epoch"] for c in checkpoints if c["status"] == "ok"]
-        start_epoch = (epochs[0] if epochs else settings["epochs"]) + 1
+        start_epoch = (epochs[0] if epochs else last_epoch) + 1
         for i in members:
             if statuses[i] != "ok":
                 steps.freeze(i)
@@ -123,7 +126,7 @@ def _train(specs: list[dict], folders: list, steps, device: torch.device, progre
             [0.0] * steps.members, 1
 
     seeds = ",".join(str(spec["seed"]) for spec in specs)
-    bar = tqdm(range(start_epoch, settings["epochs"] + 1), file=sys.stderr, ascii=True,
+    bar = tqdm(range(start_epoch, last_epoch + 1), file=sys.stderr, ascii=True,
                desc=f"{experiment}/{specs[0]['variant']}/seed{seeds}", disable=not progress,
                mininterval=0)
     for epoch in bar:
@@ -145,7 +148,7 @@ def _train(specs: list[dict], folders: list, steps, device: torch.device, progre
             if statuses[i] != "ok":
                 steps.freeze(i)
             state = steps.member_state(i)
-            if statuses[i] != "ok" or epoch == settings["epochs"]:
+            if statuses[i] != "ok" or epoch == last_epoch:
                 # A finished run's checkpoint keeps what a re-run and scoring read (weights,
                 # best weights, history), not the optimizer state only more training needs.
                 state = {k: v for k, v in state.items() if not k.startswith("optimizer")}
@@ -178,6 +181,7 @@ class OneRun:
 
     def __init__(self, steps):
         self.steps = steps
+        self.epochs = getattr(steps, "epochs", None)   # rounds that are not epochs (a Transformer)
 
     def prepare_data(self, device) -> None:
         self.steps.prepare_data(device)
