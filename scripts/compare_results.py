@@ -3,7 +3,7 @@
     python scripts/compare_results.py OLD_RESULTS NEW_RESULTS
 
 Compared, after leaving out wall time (train/epoch seconds, words per second, elapsed; checks of a
-timing metric, and the Holm-adjusted p-values of their experiment) and provenance (git commit,
+timing metric, and the Holm-adjusted p-values and intervals of their experiment) and provenance (git commit,
 device, the weights file's folder):
   every run's metrics.json (exact JSON equality), its history.csv and other per-run tables,
   every score file of the scoring stage, and every table of results/tables.
@@ -34,11 +34,11 @@ def _frame(path: Path) -> pd.DataFrame:
     frame = frame.drop(columns=[c for c in frame.columns if c in WALL_TIME | PROVENANCE])
     if "metric" in frame:               # summary rows of a timing metric
         timing = frame["metric"].isin(WALL_TIME)
-        if {"experiment", "p_holm"} <= set(frame.columns):
-            # Holm adjusts each p-value with the experiment's others: a timing check's p-value
-            # moves its neighbours' adjusted ones (their raw p-values are still compared)
+        if "experiment" in frame:
+            # Holm adjusts each p-value (and interval) with the experiment's others: a timing
+            # check's p-value moves its neighbours' adjusted ones (their raw ones still count)
             timed = frame["experiment"].isin(frame.loc[timing, "experiment"])
-            frame = frame.assign(p_holm=frame["p_holm"].where(~timed))
+            frame = frame.assign(**{c: frame[c].where(~timed) for c in frame if c.endswith("_holm")})
         frame = frame[~timing]
     return frame.reset_index(drop=True)
 

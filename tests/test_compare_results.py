@@ -22,6 +22,7 @@ def results(root, val_acc, words_per_second, p_timing):
     pd.DataFrame({"experiment": ["word2vec", "word2vec", "dropout"],
                   "metric": ["ws353", "words_per_second", "val_acc"],
                   "p": [0.01, p_timing, 0.2], "p_holm": [p_holm, p_timing, 0.2],
+                  "ci_low_holm": [p_holm, 0.0, 0.1],
                   "outcome": ["supports", "supports", "unclear"]}).to_parquet(root / "tables/checks.parquet")
     return root
 
