@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import multiprocessing as mp
 import os
 import platform
@@ -249,8 +250,11 @@ def slots(device, tiny: bool) -> list[dict]:
 # ------------------------------------------------------------------ word2vec
 def word2vec(device, tiny: bool, corpus: Path | None, budget_s: float,
              combos: str = "cbow-hierarchical,cbow-negative,skipgram-hierarchical,skipgram-negative",
-             batches: str = "32768,4096,default", epochs: int = 2) -> dict:
+             batches: str = "32768,4096,default", epochs: int = 2, seeds: str = "0") -> dict:
+    """Ours at each batch size and gensim (CPU, workers=1), every combination, each seed: words/s
+    and WS353 per seed, and their means (a seed's WS353 is NaN where the run diverged)."""
     from dlrepro.data.text_corpus import read_sentences, synthetic_sentences
+    from dlrepro.families import get
     from dlrepro.families.word2vec import _train_gensim, _train_ours
 
     try:
@@ -259,48 +263,45 @@ def word2vec(device, tiny: bool, corpus: Path | None, budget_s: float,
     except ImportError:
         have_gensim = False
     if corpus and corpus.exists():
-        sentences = read_sentences(corpus)
-        source = str(corpus.name)
+        sentences, source = read_sentences(corpus), str(corpus.name)
     else:
         sentences, source = [list(s) for s in synthetic_sentences(2000)], "synthetic"
-    from dlrepro.families import get
     defaults = {k: v["default"] for k, v in get("word2vec").settings.items() if "default" in v}
     base = {**defaults, "model": "word2vec", "dim": 16 if tiny else 100,
             "min_count": 2 if tiny else 5, "epochs": 1 if tiny else epochs}
-    # fastest first: the time budget cuts the slow ones
     batch_list = [None] if tiny else [None if b == "default" else int(b) for b in batches.split(",")]
-    rows, started = [], time.perf_counter()
+    seed_list = [int(s) for s in seeds.split(",")]
+    started = time.perf_counter()
+
+    def measured(train, settings) -> dict:
+        speeds, scores = [], []
+        for seed in seed_list:
+            words, vectors, history, n = train(settings, seed)
+            speeds.append(n * len(history) / sum(h["epoch_time"] for h in history))
+            if have_gensim and not tiny:
+                scores.append(_ws353(words, vectors) if math.isfinite(history[-1]["loss"]) else math.nan)
+        row = {"seeds": seed_list, "words_per_second": float(np.mean(speeds)),
+               "words_per_second_by_seed": speeds}
+        if scores:
+            row |= {"ws353": float(np.mean(scores)), "ws353_by_seed": scores}
+        return row
+
+    rows, gensim_rows = [], []
     for combo in combos.split(","):
         architecture, output = combo.split("-")
-        if True:
-            for batch in batch_list:
-                if time.perf_counter() - started > budget_s:
-                    rows.append({"architecture": architecture, "output": output,
-                                 "batch_words": batch, "skipped": "time budget"})
-                    continue
-                settings = {**base, "architecture": architecture, "output": output,
-                            "batch_words": batch}
-                words, vectors, history, n = _train_ours(settings, sentences, 0, device)
-                seconds = sum(h["epoch_time"] for h in history)
-                row = {"architecture": architecture, "output": output,
-                       "batch_words": batch or "default", "words": n * len(history),
-                       "words_per_second": n * len(history) / seconds,
-                       "final_loss": history[-1]["loss"]}
-                if have_gensim and not tiny:
-                    row["ws353"] = _ws353(words, vectors)
-                rows.append(row)
+        for batch in batch_list:
+            row = {"architecture": architecture, "output": output, "batch_words": batch or "default"}
+            if time.perf_counter() - started > budget_s:     # the budget cuts what is left
+                rows.append(row | {"skipped": "time budget"})
+                continue
+            settings = {**base, "architecture": architecture, "output": output, "batch_words": batch}
+            rows.append(row | measured(lambda s, seed: _train_ours(s, sentences, seed, device), settings))
+        if have_gensim:
+            settings = {**base, "architecture": architecture, "output": output}
+            gensim_rows.append({"architecture": architecture, "output": output,
+                                **measured(lambda s, seed: _train_gensim(s, sentences, seed)[:4], settings)})
     result = {"corpus": source, "epochs": base["epochs"], "ours": rows}
     if have_gensim:
-        gensim_rows = []
-        for architecture in ("cbow", "skipgram"):
-            for output in ("hierarchical", "negative"):
-                settings = {**base, "architecture": architecture, "output": output}
-                out = _train_gensim(settings, sentences, 0)
-                history = out[2]
-                seconds = sum(h["epoch_time"] for h in history)
-                gensim_rows.append({"architecture": architecture, "output": output,
-                                    "words_per_second": out[3] * len(history) / seconds,
-                                    **({"ws353": _ws353(out[0], out[1])} if not tiny else {})})
         result["gensim_cpu_workers1"] = gensim_rows
     return result
 
@@ -392,7 +393,8 @@ def markdown(result: dict) -> str:
     lines += [f"| {r['processes']} | {r['steps_per_second']:.0f} | {r['vs_one']:.2f}× |"
               for r in result["slots"]]
     w2v = result.get("word2vec") or {"corpus": "not run", "epochs": 0, "ours": []}
-    lines += ["", f"## word2vec ({w2v['corpus']}, {w2v['epochs']} epoch(s), seed 0)", "",
+    seeds = ", ".join(map(str, (w2v["ours"] or [{}])[0].get("seeds", [0])))
+    lines += ["", f"## word2vec ({w2v['corpus']}, {w2v['epochs']} epoch(s), seeds {seeds}: means)", "",
               "| ours: combination | batch words | words / s | WS353 |", "|---|---|---|---|"]
     for r in w2v["ours"]:
         if "skipped" in r:
@@ -425,6 +427,7 @@ def main() -> int:
     parser.add_argument("--word2vec-batches", default="32768,4096,default",
                         help="centre words per batch ('default' = the model's own)")
     parser.add_argument("--word2vec-epochs", type=int, default=2)
+    parser.add_argument("--word2vec-seeds", default="0", help="seeds of each word2vec row, e.g. 0,1,2")
     parser.add_argument("--sections",
                         default="startup_seconds,step_costs,seeds_together,slots,word2vec,image_metrics")
     args = parser.parse_args()
@@ -443,7 +446,8 @@ def main() -> int:
                 "slots": lambda: slots(device, args.tiny),
                 "word2vec": lambda: word2vec(device, args.tiny, Path(args.corpus),
                                              args.word2vec_seconds, args.word2vec_combos,
-                                             args.word2vec_batches, args.word2vec_epochs),
+                                             args.word2vec_batches, args.word2vec_epochs,
+                                             args.word2vec_seeds),
                 "image_metrics": lambda: image_metrics(device, args.tiny),
                 "startup_seconds": lambda: startup(device, args.tiny)}
     out = Path(args.out)

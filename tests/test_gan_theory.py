@@ -91,3 +91,26 @@ def test_trained_studies_agree_with_the_theory(tmp_path):
     assert abs(v["value_at_equal_plus_log4"]) < 0.01, v
     ring = _trained("ring-non-saturating", tmp_path, ring_steps=800, log_every=100)
     assert ring["modes_covered_max"] >= 3 and ring["hq_fraction"] > 0.05, ring
+
+
+def test_a_run_trains_on_the_configured_device_and_records_it(tmp_path):
+    """gan-toy resolves `device` as the engine does: the CPU it ran on goes into run.json, and
+    `cuda` where no CUDA is visible is the engine's config error, not a silent CPU run."""
+    import json
+
+    from dlrepro.errors import ConfigError
+    from dlrepro.families import get
+    from dlrepro.provenance import device_description
+    from dlrepro.runfolder import RunFolder
+
+    family = get("gan-toy")
+    settings = {**{k: v["default"] for k, v in family.settings.items()}, "model": "gan-toy",
+                "study": "ring-r1", "ring_steps": 4, "log_every": 2}
+    spec = {"experiment": "gan-theory", "variant": "r1", "seed": 0, "axes": {},
+            "settings": settings, "device": "cpu", "threads": 1}
+    family.run(spec, RunFolder(tmp_path / "cpu"))
+    recorded = json.loads((tmp_path / "cpu/run.json").read_text())["device"]
+    assert recorded == device_description(torch.device("cpu"))
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="'device' is 'cuda'"):
+            family.run({**spec, "device": "cuda"}, RunFolder(tmp_path / "cuda"))
