@@ -235,3 +235,13 @@ def test_a_gpu_table_charges_families_it_never_measured_the_cpus_cost(tmp_path):
     assert on_gpu["total"]["train_seconds"] == pytest.approx(on_cpu["total"]["train_seconds"])
     assert on_gpu["total"]["train_seconds"] == pytest.approx(2 * 10 * 0.05)
     assert on_gpu["total"]["estimated"] == 1 and on_cpu["total"]["estimated"] == 1  # shape unmeasured
+    assert on_gpu["from_other_device"] == ["nade"] and on_cpu["from_other_device"] == []
+    # on N GPUs of k slots: N·k jobs at a time, GPU-hours the jobs' seconds over k, the
+    # families priced from the CPU named
+    from dlrepro.plan import format_plan
+
+    text = format_plan(on_gpu, cores=2, gpus=2, slots_per_gpu=4)
+    seconds = on_gpu["total"]["seconds"]
+    assert f"on 2 GPU(s), 4 job(s) per GPU: {max(seconds / 8, on_gpu['max_job_seconds']) / 60:,.1f} minutes" in text
+    assert f"GPU-hours: {seconds / 4 / 3600:,.2f}" in text
+    assert "planned at the costs of" in text and text.rstrip().endswith(": nade.")

@@ -189,7 +189,7 @@ def _plan(args) -> None:
         from dlrepro.io import write_json
         write_json(args.json, {k: v for k, v in result.items() if k not in ("jobs", "packs")})
     else:
-        print(format_plan(result, args.cores))
+        print(format_plan(result, args.cores, args.gpus, config["slots_per_gpu"]))
 
 
 def _aggregate(args) -> None:
@@ -289,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="whose measured costs (auto: cuda when visible here)")
     p.add_argument("--costs", help="a gpu_check JSON (default: the config's plan_costs for --device)")
     p.add_argument("--cores", type=int, default=2, help="training jobs at a time")
+    p.add_argument("--gpus", type=int, default=0,
+                   help="plan for this many GPUs (with the config's slots_per_gpu jobs each)")
     p.add_argument("--json", help="write the plan as JSON here (for the report) instead of a table")
     p.set_defaults(func=_plan)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlrepro.config import Run
@@ -45,6 +45,7 @@ class Costs:
     sections: dict          # the whole measurement file: a family's plan_cost reads its section
     startup: float
     fallback: "Costs | None" = None   # another device's table, for families this one never measured
+    borrowed: set = field(default_factory=set)   # the families priced from the fallback
 
     @classmethod
     def load(cls, path: str | Path, fallback: "Costs | None" = None) -> "Costs":
@@ -73,6 +74,7 @@ class Costs:
             return exact, True
         rows = self.by_family.get(settings["model"]) or self._rows_of_kind(settings["model"])
         if not rows and self.fallback:   # never measured here: the other table's cost, estimated
+            self.borrowed.add(settings["model"])
             return self.fallback.step_seconds(settings, batch)[0], False
         if not rows:
             from dlrepro.errors import ConfigError
@@ -206,10 +208,15 @@ def plan(config: dict, costs: Costs, corpus_words: int = PACKAGED_CORPUS_WORDS) 
     total = {k: sum(r[k] for r in rows.values()) for k in ("runs", "jobs", "steps", "seconds",
                                                              "train_seconds", "estimated")}
     return {"experiments": rows, "total": total, "costs": costs.source, "device": costs.device,
-            "jobs": jobs, "packs": packs, "max_job_seconds": max(jobs.values(), default=0.0)}
+            "jobs": jobs, "packs": packs, "max_job_seconds": max(jobs.values(), default=0.0),
+            "from_other_device": sorted(costs.borrowed),
+            "other_device": costs.fallback.device if costs.fallback else None}
 
 
-def format_plan(result: dict, cores: int) -> str:
+def format_plan(result: dict, cores: int, gpus: int = 0, slots_per_gpu: int = 1) -> str:
+    """The plan as a table and its wall time with `cores` jobs at a time, or, with `gpus`, on
+    that many GPUs of `slots_per_gpu` jobs each (GPU-hours: the jobs' seconds shared by the
+    slots of a GPU)."""
     header = ["experiment", "runs", "jobs", "steps", "minutes", "estimated"]
     rows = [[experiment, f"{row['runs']:,}", f"{row['jobs']:,}", f"{row['steps']:,}",
              f"{row['seconds'] / 60:,.1f}", f"{row['estimated']} runs"]
@@ -223,8 +230,17 @@ def format_plan(result: dict, cores: int) -> str:
     for cells in [header, *rows]:
         lines.append("  ".join(c.ljust(w) if i in (0, 5) else c.rjust(w)
                                for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
-    wall = max(t["seconds"] / cores, result["max_job_seconds"]) / 60
-    lines += ["", f"Expected wall time with {cores} job(s) at a time: {wall:,.1f} minutes (the "
-              f"sum over {cores}, or the longest job, {result['max_job_seconds'] / 60:,.1f} min, "
-              "if that is longer)."]
+    at_once = gpus * slots_per_gpu if gpus else cores
+    wall = max(t["seconds"] / at_once, result["max_job_seconds"]) / 60
+    where = (f"{gpus} GPU(s), {slots_per_gpu} job(s) per GPU" if gpus else f"{cores} job(s) at a time")
+    lines += ["", f"Expected wall time on {where}: {wall:,.1f} minutes (the sum over {at_once} "
+              f"at a time, or the longest job, {result['max_job_seconds'] / 60:,.1f} min, if that "
+              "is longer)."]
+    if gpus:
+        lines.append(f"GPU-hours: {t['seconds'] / slots_per_gpu / 3600:,.2f} (each GPU's "
+                     f"{slots_per_gpu} job(s) sharing it).")
+    if result.get("from_other_device"):
+        lines.append(f"Never measured on this device, so planned at the costs of "
+                     f"{result['other_device']} (an upper bound for a faster device, marked "
+                     f"estimated): {', '.join(result['from_other_device'])}.")
     return "\n".join(lines)
