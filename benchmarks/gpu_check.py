@@ -279,7 +279,8 @@ def word2vec(device, tiny: bool, corpus: Path | None, budget_s: float,
             words, vectors, history, n = train(settings, seed)
             speeds.append(n * len(history) / sum(h["epoch_time"] for h in history))
             if have_gensim and not tiny:
-                scores.append(_ws353(words, vectors) if math.isfinite(history[-1]["loss"]) else math.nan)
+                finite = math.isfinite(history[-1].get("loss", 0.0))    # gensim logs no loss
+                scores.append(_ws353(words, vectors) if finite else math.nan)
         row = {"seeds": seed_list, "words_per_second": float(np.mean(speeds)),
                "words_per_second_by_seed": speeds}
         if scores:

@@ -1,19 +1,50 @@
 #!/usr/bin/env bash
-# The prepared GPU check, as run on a bare GPU machine (bare: no venv, nothing downloadable):
-#   bash benchmarks/gpu_check.sh --out "$OUT"          (extra arguments go to gpu_check.py)
-# Wheels the machine lacks (gensim and what config validation imports) travel in .whl/, the
-# word2vec corpus in .carry/corpus.txt.gz (built here by `dlrepro prepare-corpus`); without them
-# the word2vec section uses a synthetic corpus and reports no WS353.
+# The prepared GPU check in one command, as run on a bare GPU machine (no venv, nothing to
+# download), within 8 minutes on one H100, set-up included:
+#   bash benchmarks/gpu_check.sh --out "$OUT"                      # on the GPU
+#   bash benchmarks/gpu_check.sh --device cpu --out DIR            # the same on a CPU (≤ 15 min)
+#   bash benchmarks/gpu_check.sh --tiny --device cpu --out DIR     # the tests: the same code, small
+# 1. benchmarks/gpu_check.py: step costs of every variant (the planner's GPU table), seeds
+#    stacked vs one after another, processes sharing the device, word2vec at the large batch
+#    beside gensim on the CPU, batched PSNR/SSIM;
+# 2. benchmarks/gpu_dag.py: the smoke DAG end to end with `device: <device>` (every run.json
+#    must name the device, except the declared CPU-only families), and a timed slice of the
+#    default DAG beside the planner's CPU seconds for the same jobs.
+# Both write dated records under --out. Other arguments go to gpu_check.py. What a bare machine
+# lacks travels with the tree: wheels in .whl/ (installed to /tmp/dlrepro-site), the word2vec
+# corpus in .carry/corpus.txt.gz, Fashion-MNIST's four idx files in .carry/fashion-mnist/
+# (benchmarks/gpu_bundle.py gathers them and says whether they fit one call's carry).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+device=cuda tiny="" out=benchmarks/results rest=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --device) device=$2; shift 2 ;;
+        --out) out=$2; shift 2 ;;
+        --tiny) tiny=--tiny; shift ;;
+        *) rest+=("$1"); shift ;;
+    esac
+done
 if compgen -G ".whl/*.whl" > /dev/null; then
     python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/dlrepro-site .whl/*.whl
-    export PYTHONPATH=/tmp/dlrepro-site${PYTHONPATH:+:$PYTHONPATH}
+    export PYTHONPATH=/tmp/dlrepro-site${PYTHONPATH:+:$PYTHONPATH} PATH=/tmp/dlrepro-site/bin:$PATH
 fi
 corpus=results/data/corpus.txt
 if [ -f .carry/corpus.txt.gz ] && [ ! -f "$corpus" ]; then
     mkdir -p results/data && gunzip -c .carry/corpus.txt.gz > "$corpus"
 fi
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-# 8 minutes at most, set-up included (what one check on a borrowed GPU may take)
-exec timeout 450 python3 -u benchmarks/gpu_check.py --corpus "$corpus" "$@"
+dag=()
+[ -d .carry/fashion-mnist ] && dag+=(--fashion-mnist .carry/fashion-mnist)
+[ "$device" = cuda ] && { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true; }
+started=$SECONDS
+status=0
+if [ -n "$tiny" ]; then
+    python3 -u benchmarks/gpu_check.py --tiny --device "$device" --corpus "$corpus" --out "$out" "${rest[@]}" || status=1
+else
+    # about 3 of the 8 minutes; the word2vec section stops starting new rows after its budget
+    timeout 240 python3 -u benchmarks/gpu_check.py --device "$device" --corpus "$corpus" --out "$out" \
+        --word2vec-batches 32768,default --word2vec-epochs 1 --word2vec-seconds 90 "${rest[@]}" || status=1
+fi
+timeout $((450 - (SECONDS - started))) python3 -u benchmarks/gpu_dag.py --device "$device" $tiny --out "$out" "${dag[@]}" || status=1
+echo "gpu_check.sh: $((SECONDS - started)) s, status $status" >&2
+exit $status

@@ -48,7 +48,7 @@ def write(kind: str, figures: dict, *, code_commit: str | None = None, out: Path
     now = dt.datetime.now()
     record = {"kind": kind, "date": now.date().isoformat(), "time": now.isoformat(timespec="seconds"), "commit": code_commit or commit(),
               "machine": machine(),
-              "command": command or "python " + " ".join([Path(sys.argv[0]).relative_to(REPO).as_posix()
+              "command": command or "python " + " ".join([Path(sys.argv[0]).resolve().relative_to(REPO).as_posix()
                                                           if Path(sys.argv[0]).resolve().is_relative_to(REPO)
                                                           else sys.argv[0], *sys.argv[1:]]),
               "figures": figures}
