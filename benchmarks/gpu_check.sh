@@ -11,23 +11,26 @@
 #    must name the device, except the declared CPU-only families), and a timed slice of the
 #    default DAG beside the planner's CPU seconds for the same jobs.
 # Both write dated records under --out. Other arguments go to gpu_check.py. What a bare machine
-# lacks travels with the tree: wheels in .whl/ (installed to /tmp/dlrepro-site), the word2vec
-# corpus in .carry/corpus.txt.gz, Fashion-MNIST's four idx files in .carry/fashion-mnist/
-# (benchmarks/gpu_bundle.py gathers them and says whether they fit one call's carry).
+# lacks travels with the tree (benchmarks/gpu_bundle.py gathers it, in two calls' carries):
+# wheels in .whl/ (installed into .gpu-site/, which a second call on the same machine finds),
+# the word2vec corpus in .carry/corpus.txt.gz, Fashion-MNIST's idx files in .carry/fashion-mnist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-device=cuda tiny="" out=benchmarks/results rest=()
+device=cuda tiny="" out=benchmarks/results install_only="" rest=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --device) device=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --tiny) tiny=--tiny; shift ;;
+        --install-only) install_only=1; shift ;;
         *) rest+=("$1"); shift ;;
     esac
 done
-if compgen -G ".whl/*.whl" > /dev/null; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/dlrepro-site .whl/*.whl
-    export PYTHONPATH=/tmp/dlrepro-site${PYTHONPATH:+:$PYTHONPATH} PATH=/tmp/dlrepro-site/bin:$PATH
+if compgen -G ".whl/*.whl" > /dev/null; then     # carried wheels: installed where a next call finds them
+    python3 -m pip install -q --no-index --no-deps --no-compile --upgrade --target .gpu-site .whl/*.whl
+fi
+if [ -d .gpu-site ]; then
+    export PYTHONPATH=$PWD/.gpu-site${PYTHONPATH:+:$PYTHONPATH} PATH=$PWD/.gpu-site/bin:$PATH
 fi
 corpus=results/data/corpus.txt
 if [ -f .carry/corpus.txt.gz ] && [ ! -f "$corpus" ]; then
@@ -35,6 +38,10 @@ if [ -f .carry/corpus.txt.gz ] && [ ! -f "$corpus" ]; then
 fi
 dag=()
 [ -d .carry/fashion-mnist ] && dag+=(--fashion-mnist .carry/fashion-mnist)
+if [ -n "$install_only" ]; then     # a first call: the wheels and the corpus stay for the next
+    echo "installed: $(ls .gpu-site 2>/dev/null | wc -l) entries in .gpu-site; corpus: $(ls -l "$corpus" 2>/dev/null)" >&2
+    exit 0
+fi
 [ "$device" = cuda ] && { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true; }
 started=$SECONDS
 status=0
