@@ -26,7 +26,8 @@ while [ $# -gt 0 ]; do
         *) rest+=("$1"); shift ;;
     esac
 done
-if compgen -G ".whl/*.whl" > /dev/null; then     # carried wheels: installed where a next call finds them
+if ! python3 -c "import snakemake, gensim, lpips, jsonschema" 2>/dev/null && compgen -G ".whl/*.whl" > /dev/null; then
+    # a bare machine: the carried wheels go where a next call on it finds them
     python3 -m pip install -q --no-index --no-deps --no-compile --upgrade --target .gpu-site .whl/*.whl
 fi
 if [ -d .gpu-site ]; then

@@ -338,3 +338,21 @@ def test_our_word2vec_shows_its_progress_in_words_and_stays_quiet_when_asked(tmp
     family.train([spec], [RunFolder(tmp_path / "quiet")], inputs, progress=False)
     assert "word2vec/v/seed0" not in capsys.readouterr().err
     assert (tmp_path / "shown/metrics.json").read_bytes() == (tmp_path / "quiet/metrics.json").read_bytes()
+
+
+@pytest.mark.parametrize("output, largest", [("hierarchical", 128), ("negative", 256), ("softmax", 1024)])
+def test_a_batch_above_the_stable_size_is_a_config_error_not_a_nan_run(tmp_path, output, largest):
+    """Summed updates of large batches diverge (NaN at 4,096 and 32,768 centre words for every
+    combination): the configuration refuses them, naming the key and the variant."""
+    from dlrepro.config import ConfigError, expand_runs, load_config
+    from tests.conftest import REPO
+
+    def runs(batch):
+        overlay = tmp_path / f"w2v-{batch}.yaml"
+        overlay.write_text("experiments:\n  word2vec:\n    grid:\n      implementation: [ours]\n"
+                           f"      output: [{output}]\n      batch_words: [{batch}]\n")
+        return expand_runs(load_config([REPO / "config/config.yaml", overlay]))
+
+    assert {r.settings["batch_words"] for r in runs(largest) if r.experiment == "word2vec"} == {largest}
+    with pytest.raises(ConfigError, match=rf"word2vec.*batch_words.*{largest + 1} is greater than the maximum of {largest}"):
+        runs(largest + 1)

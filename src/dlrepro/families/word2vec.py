@@ -512,7 +512,9 @@ FAMILY = Family(
             "description": "ours: centre words per batch (updates within a batch are summed: "
                            "smaller is closer to word2vec's per-word SGD, larger is faster). null = "
                            "by output layer: 128 for hierarchical softmax, 256 for negative "
-                           "sampling, 1024 for the full softmax.",
+                           "sampling, 1024 for the full softmax; larger is refused: summed updates "
+                           "of 4,096 or 32,768 centre words diverge on the DAG's corpus (NaN for "
+                           "every combination and seed, docs/performance.md).",
             "type": ["integer", "null"], "minimum": 1, "default": None},
         "row_cap": {
             "description": "ours: a table row used more than this many times in one batch gets "
@@ -524,4 +526,8 @@ FAMILY = Family(
             "description": "ours, full softmax: train on the first N corpus words only (null = "
                            "all); it costs |V| dot products per prediction.",
             "type": ["integer", "null"], "minimum": 1, "default": 200000},
-    })
+    },
+    # a batch above the output layer's default is a config error, not a NaN run
+    rules=[{"if": {"properties": {"output": {"const": output}}},
+            "then": {"properties": {"batch_words": {"maximum": batch}}}}
+           for output, (batch, _) in BATCH_DEFAULTS.items()])
