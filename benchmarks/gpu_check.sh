@@ -2,7 +2,7 @@
 # The prepared GPU check in one command, as run on a bare GPU machine (no venv, nothing to
 # download), within 8 minutes on one H100, set-up included:
 #   bash benchmarks/gpu_check.sh --out "$OUT"                      # on the GPU
-#   bash benchmarks/gpu_check.sh --device cpu --out DIR            # the same on a CPU (≤ 15 min)
+#   bash benchmarks/gpu_check.sh --device cpu --minutes 15 --out DIR   # the same on a CPU
 #   bash benchmarks/gpu_check.sh --tiny --device cpu --out DIR     # the tests: the same code, small
 # 1. benchmarks/gpu_check.py: step costs of every variant (the planner's GPU table), seeds
 #    stacked vs one after another, processes sharing the device, word2vec at the large batch
@@ -16,11 +16,12 @@
 # the word2vec corpus in .carry/corpus.txt.gz, Fashion-MNIST's idx files in .carry/fashion-mnist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-device=cuda tiny="" out=benchmarks/results install_only="" rest=()
+device=cuda tiny="" out=benchmarks/results install_only="" minutes=8 rest=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --device) device=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
+        --minutes) minutes=$2; shift 2 ;;
         --tiny) tiny=--tiny; shift ;;
         --install-only) install_only=1; shift ;;
         *) rest+=("$1"); shift ;;
@@ -45,14 +46,15 @@ if [ -n "$install_only" ]; then     # a first call: the wheels and the corpus st
 fi
 [ "$device" = cuda ] && { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true; }
 started=$SECONDS
+budget=$((minutes * 60 - 30))           # the set-up above, and a margin
 status=0
 if [ -n "$tiny" ]; then
     python3 -u benchmarks/gpu_check.py --tiny --device "$device" --corpus "$corpus" --out "$out" "${rest[@]}" || status=1
 else
-    # about 3 of the 8 minutes; the word2vec section stops starting new rows after its budget
-    timeout 240 python3 -u benchmarks/gpu_check.py --device "$device" --corpus "$corpus" --out "$out" \
-        --word2vec-batches 32768,default --word2vec-epochs 1 --word2vec-seconds 90 "${rest[@]}" || status=1
+    # half the time; the word2vec section starts no new row after its own budget
+    timeout $((budget / 2)) python3 -u benchmarks/gpu_check.py --device "$device" --corpus "$corpus" --out "$out" \
+        --word2vec-batches 32768,default --word2vec-epochs 1 --word2vec-seconds 60 "${rest[@]}" || status=1
 fi
-timeout $((450 - (SECONDS - started))) python3 -u benchmarks/gpu_dag.py --device "$device" $tiny --out "$out" "${dag[@]}" || status=1
+timeout $((budget - (SECONDS - started))) python3 -u benchmarks/gpu_dag.py --device "$device" $tiny --out "$out" "${dag[@]}" || status=1
 echo "gpu_check.sh: $((SECONDS - started)) s, status $status" >&2
 exit $status

@@ -139,6 +139,7 @@ def main() -> int:
         figures["smoke"] = run_dag(smoke, ["config/smoke.yaml", overlay], args.cores, until)
         figures["smoke"]["report"] = (smoke / "report/index.html").exists()
         figures["smoke"]["devices"] = audit_devices(smoke / "results/runs", args.device)
+        records.write("gpu-dag", figures, out=args.out)   # kept if the slice is cut short
         # the slice of the default DAG (tiny: of the smoke DAG again, in a fresh copy)
         sliced = scratch_workflow(Path(scratch) / "slice")
         overlays = ["config/smoke.yaml"] if args.tiny else []

@@ -474,7 +474,7 @@ def plan_cost(s: dict, costs, corpus_words: int) -> tuple[int, float, bool]:
               for r in measured.get("ours", [])
               if "words_per_second" in r and r.get("batch_words") == "default"}
     speeds.update({("gensim", r["architecture"], r["output"]): r["words_per_second"]
-                   for r in measured.get("gensim_cpu_workers1", [])})
+                   for r in measured.get("gensim_cpu_workers1", []) if "words_per_second" in r})
     key = (s["implementation"], s["architecture"], s["output"])
     speed = speeds.get(key)
     words = corpus_words if s["output"] != "softmax" or key[0] == "gensim" else min(
