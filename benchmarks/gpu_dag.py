@@ -118,6 +118,18 @@ def audit_devices(results: Path, device: str) -> dict:
             "wrong_device": problems}
 
 
+def summary(figures: dict) -> str:
+    """One line for docs/performance.md's table of benchmarks."""
+    smoke, part = figures["smoke"], figures["slice"]
+    measured = sum(r["seconds"] or 0 for r in part["rules"])
+    planned = sum(r["planned_cpu_seconds"] for r in part["rules"])
+    return (f"device {figures['device']}: smoke DAG rc {smoke['rc']} in {smoke['minutes']:.1f} min, "
+            f"{smoke['devices']['runs']} runs, {len(smoke['devices']['wrong_device'])} on the wrong "
+            f"device; default-DAG slice ({', '.join(r['rule'] for r in part['rules'])}): "
+            f"{part['devices']['runs']} runs, {measured:,.0f} job-s measured vs {planned:,.0f} planned "
+            "from the CPU table")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -103,6 +103,18 @@ def history(folder: Path) -> str:
     return "\n".join(table) + "\n"
 
 
+def _plain(figures: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in figures.items())
+
+
+def _gpu_dag(figures: dict) -> str:
+    from gpu_dag import summary
+    return summary(figures)
+
+
+SUMMARIES = {"gpu-dag": _gpu_dag}     # kinds whose figures are too nested for one line
+
+
 def benchmarks(folder: Path) -> str:
     latest: dict[str, dict] = {}
     for r in records.load(None, folder):
@@ -110,7 +122,7 @@ def benchmarks(folder: Path) -> str:
             latest[r["kind"]] = r
     table = ["| benchmark | result | command | date, commit, machine |", "|---|---|---|---|"]
     for kind, r in sorted(latest.items()):
-        summary = r["figures"].get("summary") or ", ".join(f"{k} {v}" for k, v in r["figures"].items())
+        summary = (r["figures"].get("summary") or SUMMARIES.get(kind, _plain)(r["figures"]))
         table.append(f"| {kind} | {summary} | `{r['command']}` | {r['date']}, `{r['commit']}`, {_machine(r)} |")
     return "\n".join(table) + "\n"
 
