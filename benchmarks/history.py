@@ -60,7 +60,8 @@ def quickstart_time(folder: Path) -> str:
                      f"({test['date']}, commit `{test['commit']}`)")
     text = "; ".join(lines) + "." if lines else "No fresh-clone measurement is recorded yet."
     plan = records.latest("plan", folder)
-    gpu = plan["figures"].get("default_h100_8_processes_minutes") if plan else None
+    gpu = (plan["figures"].get("default_h100_minutes", plan["figures"].get("default_h100_8_processes_minutes"))
+           if plan else None)
     if gpu is not None:
         text += (f" On one H100 the cost planner expects the default DAG's training to take about "
                  f"{gpu:.0f} minutes ({plan['date']}; no DAG has been timed end to end on a GPU yet).")
