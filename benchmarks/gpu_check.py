@@ -115,29 +115,37 @@ def text_file(corpus: Path | None) -> Path:
     return path
 
 
-def step_costs(device, tiny: bool, corpus: Path | None = None) -> list[dict]:
-    """Every distinct variant of every experiment of config.yaml that the planner prices in
-    steps (tiny: the first of each experiment, at small batches)."""
-    from dlrepro.config import expand_runs
+def step_costs(device, tiny: bool, corpus: Path | None = None, overlays: tuple = ()) -> list[dict]:
+    """One step of every distinct shape (dlrepro.plan.shape_key: settings that change a step's
+    arithmetic, and the batch) of the experiments of config.yaml, and of config.yaml under each
+    overlay (e.g. config/full.yaml), that the planner prices in steps (tiny: the first of each
+    experiment, at small batches)."""
+    from dlrepro.config import expand_runs, load_config
+    from dlrepro.plan import epoch_work, shape_key
 
-    config = default_config()
     corpus = text_file(corpus)
+    configs = [load_config([REPO / "config/config.yaml", *files]) for files in [[], *([o] for o in overlays)]]
+    runs = [(run, config) for config in configs for run in expand_runs(config)]
     rows, seen = [], set()
-    for run in expand_runs(config):
+    for run, config in runs:
         settings, family = run.settings, run.family
-        key = json.dumps(settings, sort_keys=True)
-        if (family.kind == "custom" and not family.step_probe) or key in seen:
+        if family.kind == "custom" and not family.step_probe:
             continue
         if tiny and any(r["experiment"] == run.experiment for r in rows):
             continue
-        seen.add(key)
-        batch = settings["batch_size"]
-        batch = settings["train_size"] if batch == "full" else int(batch)
+        # the batch the planner will price (a full batch: the run's whole training split)
+        work = (family.plan_work or (lambda s, data: epoch_work(s, data, family.kind)))
+        batch = work(settings, config["data"]).batch
         if tiny:
             batch = min(batch, 64)
             settings = {**settings, "batch_size": batch}
-        seconds = timed(family_step(settings, device, batch, corpus), device, 2 if tiny else 5,
-                        3 if tiny else 20)
+        if shape_key(settings) + str(batch) in seen and not tiny:   # tiny: one per experiment
+            continue
+        seen.add(shape_key(settings) + str(batch))
+        step = family_step(settings, device, batch, corpus)
+        first = timed(step, device, 1, 1)      # a slow step (a large model) is timed fewer times
+        seconds = timed(step, device, 2 if tiny else 3,
+                        3 if tiny else max(3, min(20, int(2.0 / max(first, 1e-4)))))
         rows.append({"experiment": run.experiment, "family": settings["model"],
                      "variant": run.variant, "settings": run.settings, "batch": batch,
                      "seconds_per_step": seconds})
@@ -425,6 +433,8 @@ def main() -> int:
     parser.add_argument("--tiny", action="store_true", help="minimal sizes: the CI's end-to-end run")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
     parser.add_argument("--corpus", default=str(REPO / "results/data/corpus.txt"))
+    parser.add_argument("--step-configs", default="",
+                        help="overlays whose shapes step_costs measures too (e.g. config/full.yaml)")
     parser.add_argument("--word2vec-seconds", type=float, default=180.0,
                         help="time budget of the word2vec section")
     parser.add_argument("--word2vec-combos",
@@ -446,7 +456,8 @@ def main() -> int:
               "date": datetime.date.today().isoformat(), "torch": torch.__version__,
               "command": "python benchmarks/gpu_check.py " + " ".join(sys.argv[1:]),
               "cpu_count": os.cpu_count()}
-    sections = {"step_costs": lambda: step_costs(device, args.tiny, Path(args.corpus)),
+    sections = {"step_costs": lambda: step_costs(device, args.tiny, Path(args.corpus),
+                                                  tuple(filter(None, args.step_configs.split(",")))),
                 "seeds_together": lambda: seeds_together(device, args.tiny),
                 "slots": lambda: slots(device, args.tiny),
                 "word2vec": lambda: word2vec(device, args.tiny, Path(args.corpus),
