@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from dlrepro.config import Run
@@ -45,7 +45,6 @@ class Costs:
     sections: dict          # the whole measurement file: a family's plan_cost reads its section
     startup: float
     fallback: "Costs | None" = None   # another device's table, for families this one never measured
-    borrowed: set = field(default_factory=set)   # the families priced from the fallback
 
     @classmethod
     def load(cls, path: str | Path, fallback: "Costs | None" = None) -> "Costs":
@@ -74,7 +73,6 @@ class Costs:
             return exact, True
         rows = self.by_family.get(settings["model"]) or self._rows_of_kind(settings["model"])
         if not rows and self.fallback:   # never measured here: the other table's cost, estimated
-            self.borrowed.add(settings["model"])
             return self.fallback.step_seconds(settings, batch)[0], False
         if not rows:
             from dlrepro.errors import ConfigError
@@ -82,6 +80,11 @@ class Costs:
                               f"{self.source}: run benchmarks/gpu_check.py --sections step_costs")
         nearest = min(abs(math.log(b / batch)) for b, _ in rows)
         return statistics.median(s for b, s in rows if abs(math.log(b / batch)) == nearest), False
+
+    def borrows(self, family) -> bool:
+        """This family's steps are priced from the fallback table (never measured here)."""
+        return bool(self.fallback and (family.plan_work or family.kind != "custom")
+                    and not (self.by_family.get(family.name) or self._rows_of_kind(family.name)))
 
     def _rows_of_kind(self, model: str) -> list[tuple[int, float]]:
         """A family not yet measured (a new one): the measured rows of the families of its kind."""
@@ -209,7 +212,8 @@ def plan(config: dict, costs: Costs, corpus_words: int = PACKAGED_CORPUS_WORDS) 
                                                              "train_seconds", "estimated")}
     return {"experiments": rows, "total": total, "costs": costs.source, "device": costs.device,
             "jobs": jobs, "packs": packs, "max_job_seconds": max(jobs.values(), default=0.0),
-            "from_other_device": sorted(costs.borrowed),
+            "from_other_device": sorted({run.family.name for run in expand_runs(config)
+                                         if costs.borrows(run.family)}),
             "other_device": costs.fallback.device if costs.fallback else None}
 
 
